@@ -1,0 +1,20 @@
+# The embedded base model: a small SD-architecture model pre-trained on natural images that ship
+# inside PyPI wheels (only when base_model.source is "embedded").
+
+
+rule pretrain_base:
+    output:
+        directory("results/models/base"),
+    log:
+        "results/logs/pretrain_base/base.log",
+    benchmark:
+        "results/benchmarks/pretrain_base/base.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=6000,
+        runtime=120,
+        gpu=1,
+    script:
+        "../workflow_scripts/pretrain_base.py"

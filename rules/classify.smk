@@ -1,0 +1,24 @@
+# Classifiers on real, synthetic and real+synthetic training data; AUC on the real test split.
+# The real-data classifier is also the domain feature extractor for FID/KID and the δ search.
+
+
+rule train_classifier:
+    input:
+        slices="results/data/{dataset}/slices.csv",
+        samples=samples_for_source,
+    output:
+        model="results/classifiers/{dataset}/{source}/model.pt",
+        metrics="results/metrics/{dataset}/auc/{source}.json",
+    log:
+        "results/logs/train_classifier/{dataset}/{source}.log",
+    benchmark:
+        "results/benchmarks/train_classifier/{dataset}/{source}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=1,
+    script:
+        "../workflow_scripts/train_classifier.py"

@@ -1,0 +1,104 @@
+# Shared definitions: config validation, the experiment grid, wildcard constraints, paths.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+validate(config, "../schemas/config.schema.yaml")
+
+DATASETS = list(config["datasets"])
+METHODS = list(config["finetune"]["methods"])
+LDS = ["noLD", "LD"]
+EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
+RPS = config["paper"]["real_plus_synthetic"]
+
+
+def check_config():
+    """Cross-field checks the JSON schema cannot express, with messages naming the key."""
+    for name, ds in config["datasets"].items():
+        total = sum(ds["split"].values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"datasets.{name}.split: fractions must sum to 1, got {total:g}"
+            )
+        if ds["source"] != "phantom" and not ds.get("root"):
+            raise ValueError(
+                f"datasets.{name}.root: required for source '{ds['source']}' (the dataset folder)"
+            )
+        allowed = {
+            "brain": {"phantom", "oasis3", "adni"},
+            "cxr": {"phantom", "chexpert"},
+        }[ds["kind"]]
+        if ds["source"] not in allowed:
+            raise ValueError(
+                f"datasets.{name}.source: '{ds['source']}' is not a {ds['kind']} source; allowed: {sorted(allowed)}"
+            )
+    if RPS["method"] not in METHODS:
+        raise ValueError(
+            f"paper.real_plus_synthetic.method: '{RPS['method']}' is not in finetune.methods {METHODS}"
+        )
+    if not EMBEDDED_BASE and not config["base_model"]["source"].strip():
+        raise ValueError("base_model.source: empty")
+
+
+check_config()
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    method="|".join(METHODS),
+    ld="noLD|LD",
+    source="real|(real\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
+
+
+def base_model_path():
+    """The base model folder or hub id every fine-tuning starts from."""
+    return "results/models/base" if EMBEDDED_BASE else config["base_model"]["source"]
+
+
+def base_model_input(wildcards):
+    return ["results/models/base"] if EMBEDDED_BASE else []
+
+
+def raw_input(wildcards):
+    """Phantom datasets come from make_phantoms; real ones are read in place from `root`."""
+    ds = config["datasets"][wildcards.dataset]
+    return [f"results/raw/{wildcards.dataset}"] if ds["source"] == "phantom" else []
+
+
+def raw_root(wildcards):
+    ds = config["datasets"][wildcards.dataset]
+    return (
+        f"results/raw/{wildcards.dataset}" if ds["source"] == "phantom" else ds["root"]
+    )
+
+
+def samples_for_source(wildcards):
+    """Synthetic sample sets a classifier source trains on (none for 'real')."""
+    if wildcards.source == "real":
+        return []
+    method, ld = wildcards.source.removeprefix("real+").rsplit("-", 1)
+    return [f"results/samples/{wildcards.dataset}/{method}/{ld}"]
+
+
+def chosen_delta_input(wildcards):
+    if wildcards.ld == "noLD":
+        return []
+    return [f"results/drift/{wildcards.dataset}/{wildcards.method}/LD/chosen.json"]
+
+
+def classifier_sources():
+    return ["real", f"real+{RPS['method']}-{RPS['ld']}"] + [
+        f"{m}-{ld}" for m in METHODS for ld in LDS
+    ]
+
+
+def paper_outputs():
+    return [
+        multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
+        multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
+        multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
+        expand("results/figures/data_{dataset}.png", dataset=DATASETS),
+    ]
+
+
+THREADS = config.get("threads", 1)

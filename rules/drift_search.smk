@@ -1,0 +1,25 @@
+# δ grid search for every LD model: identical noise for every δ, the model loaded once.
+
+
+rule drift_search:
+    input:
+        model="results/models/{dataset}/{method}/LD",
+        slices="results/data/{dataset}/slices.csv",
+        classifier="results/classifiers/{dataset}/real/model.pt",
+    output:
+        grid="results/drift/{dataset}/{method}/LD/grid.csv",
+        chosen="results/drift/{dataset}/{method}/LD/chosen.json",
+        sweep="results/drift/{dataset}/{method}/LD/sweep.npz",
+    log:
+        "results/logs/drift_search/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/drift_search/{dataset}/{method}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=1,
+    script:
+        "../workflow_scripts/drift_search.py"

@@ -1,0 +1,25 @@
+# The four fine-tuning methods × {without, with} Latent Drifting, one engine.
+
+
+rule finetune:
+    input:
+        slices="results/data/{dataset}/slices.csv",
+        base=base_model_input,
+    output:
+        directory("results/models/{dataset}/{method}/{ld}"),
+    log:
+        "results/logs/finetune/{dataset}/{method}/{ld}.log",
+    benchmark:
+        "results/benchmarks/finetune/{dataset}/{method}/{ld}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        gpu=1,
+    params:
+        base_model=base_model_path(),
+        work_dir="results/checkpoints/{dataset}/{method}/{ld}",
+    script:
+        "../workflow_scripts/finetune.py"

@@ -1,0 +1,23 @@
+# Synthetic sets from every fine-tuned model: δ = 0 without LD, the searched δ with LD.
+
+
+rule synthesize:
+    input:
+        model="results/models/{dataset}/{method}/{ld}",
+        slices="results/data/{dataset}/slices.csv",
+        chosen=chosen_delta_input,
+    output:
+        directory("results/samples/{dataset}/{method}/{ld}"),
+    log:
+        "results/logs/synthesize/{dataset}/{method}/{ld}.log",
+    benchmark:
+        "results/benchmarks/synthesize/{dataset}/{method}/{ld}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=1,
+    script:
+        "../workflow_scripts/synthesize.py"

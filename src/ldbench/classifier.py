@@ -1,0 +1,159 @@
+"""Classifiers trained from scratch on real, synthetic or mixed images, scored by AUC on real test data.
+
+The real-data classifier doubles as the domain feature extractor for FID/KID when no Inception
+weights are available (its penultimate layer; DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
+from torch import nn
+
+from .utils import LdbenchError, atomic_path, progress
+
+
+@dataclass
+class ClassifierSettings:
+    arch: str = "small_cnn"  # small_cnn | resnet18
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    width: int = 32
+
+
+class SmallCNN(nn.Module):
+    """Four conv blocks and global pooling: enough for 32–128 px grayscale slices, fast on CPU."""
+
+    def __init__(self, n_outputs: int, width: int = 32):
+        super().__init__()
+        chans = [1, width, 2 * width, 4 * width, 4 * width]
+        layers: list[nn.Module] = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(chans[-1], n_outputs)
+        self.feature_dim = chans[-1]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class ResNet18(nn.Module):
+    """torchvision's ResNet-18, random init, one input channel."""
+
+    def __init__(self, n_outputs: int, width: int = 32):
+        super().__init__()
+        from torchvision.models import resnet18
+
+        net = resnet18(weights=None, num_classes=n_outputs)
+        net.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)
+        self.head = net.fc
+        net.fc = nn.Identity()
+        self.body = net
+        self.feature_dim = 512
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+ARCHS = {"small_cnn": SmallCNN, "resnet18": ResNet18}
+
+
+def build(arch: str, n_outputs: int, width: int = 32) -> nn.Module:
+    if arch not in ARCHS:
+        raise LdbenchError(f"classifier.arch must be one of {sorted(ARCHS)}, got {arch!r}")
+    return ARCHS[arch](n_outputs, width)
+
+
+def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: ClassifierSettings, seed: int, desc: str = "classifier") -> nn.Module:
+    """Multi-label BCE training; NaN labels (CheXpert's "ignore" policy) are masked out of the loss."""
+    if len(images) == 0:
+        raise LdbenchError("classifier training set is empty")
+    torch.manual_seed(seed)
+    model = build(settings.arch, labels.shape[1], settings.width)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    y = torch.from_numpy(np.asarray(labels, dtype=np.float32))
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    n_batches = max(1, len(images) // settings.batch_size)
+    for _ in progress(range(settings.epochs), desc=desc):
+        order = torch.randperm(len(images), generator=gen)
+        for b in range(n_batches):
+            idx = order[b * settings.batch_size : (b + 1) * settings.batch_size]
+            x, t = images[idx], y[idx]
+            mask = ~torch.isnan(t)
+            logits = model(x)
+            loss = F.binary_cross_entropy_with_logits(logits[mask], t[mask])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    model.eval()
+    return torch.cat([torch.sigmoid(model(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]).numpy()
+
+
+@torch.no_grad()
+def extract_features(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    model.eval()
+    return torch.cat([model.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]).double().numpy()
+
+
+def macro_auc(probs: np.ndarray, labels: np.ndarray) -> tuple[float, list[float]]:
+    """Mean one-vs-rest ROC AUC over targets that have both classes in ``labels`` (NaN when none has)."""
+    per_target = []
+    for j in range(labels.shape[1]):
+        keep = ~np.isnan(labels[:, j])
+        y = labels[keep, j]
+        per_target.append(float(roc_auc_score(y, probs[keep, j])) if 0 < y.sum() < len(y) else float("nan"))
+    valid = [a for a in per_target if not np.isnan(a)]
+    return (float(np.mean(valid)) if valid else float("nan")), per_target
+
+
+def bootstrap_auc_ci(probs: np.ndarray, labels: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the macro AUC over resampled test images."""
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(labels), len(labels))
+        value, _ = macro_auc(probs[idx], labels[idx])
+        if not np.isnan(value):
+            stats.append(value)
+    if not stats:
+        return float("nan"), float("nan")
+    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
+
+
+def save_classifier(model: nn.Module, path: str | Path, settings: ClassifierSettings, targets: Sequence[str]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save({"state_dict": model.state_dict(), "settings": asdict(settings), "targets": list(targets)}, tmp)
+
+
+def load_classifier(path: str | Path) -> tuple[nn.Module, list[str]]:
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as err:
+        raise LdbenchError(f"{path}: classifier checkpoint not found") from err
+    settings = ClassifierSettings(**blob["settings"])
+    model = build(settings.arch, len(blob["targets"]), settings.width)
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    return model, blob["targets"]

@@ -1,0 +1,1 @@
+"""Data layer: phantoms, dataset adapters, preprocessing to a slice table."""

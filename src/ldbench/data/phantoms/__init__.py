@@ -1,0 +1,1 @@
+"""Embedded phantom generators with ground-truth counterfactuals."""

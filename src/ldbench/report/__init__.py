@@ -1,0 +1,1 @@
+"""The paper's tables and figures, assembled only from files the DAG produced."""

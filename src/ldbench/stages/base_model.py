@@ -1,0 +1,51 @@
+"""Stage ``pretrain_base``: the embedded SD-architecture model, pre-trained on natural images.
+
+Stable Diffusion's weights cannot be downloaded here, so the pipeline pre-trains its own small
+model with the same classes (AutoencoderKL, UNet2DConditionModel, CLIPTextModel, SD's CLIP
+tokenizer) on photos shipped inside PyPI wheels, and saves it with ``save_pretrained`` so later
+stages load it exactly as they would load SD 1.5.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from ..methods import MethodConfig, get_strategy
+from ..models import build_tiny_components
+from ..natural_images import NaturalCropDataset, load_natural_images
+from ..train import LatentSet, TrainSettings, encode_images, train
+from ..vae_pretrain import pretrain_vae
+
+log = logging.getLogger("ldbench")
+
+
+def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
+    emb = cfg["base_model"]["embedded"]
+    seed = cfg["seed"]
+    size = cfg["image_size"]
+    components = build_tiny_components({**emb, "image_size": size}, seed=seed)
+    images = load_natural_images()
+    crops = NaturalCropDataset(images, size=size, length=emb["natural_crops"], seed=seed)
+    log.info("%d natural images → %d crops of %d px", len(images), len(crops), size)
+
+    vt = emb["vae_training"]
+    vae_summary = pretrain_vae(components.vae, crops, steps=vt["steps"], batch_size=vt["batch_size"], lr=vt["lr"], seed=seed, log=log)
+    log.info("VAE: %s", vae_summary)
+    components.vae.eval().requires_grad_(False)
+
+    items = [crops[i] for i in range(len(crops))]
+    pixels = torch.stack([item["pixel_values"] for item in items])
+    mean, std = encode_images(components, pixels, desc="encode crops")
+    data = LatentSet(mean, std, [item["caption"] for item in items])
+
+    ut = emb["unet_training"]
+    settings = TrainSettings(
+        steps=ut["steps"], batch_size=ut["batch_size"], lr=ut["lr"], seed=seed,
+        mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
+        checkpoint_every=cfg["finetune"].get("checkpoint_every", 0),
+    )
+    summary = train(components, get_strategy("pretrain", MethodConfig(lr=ut["lr"])), data, settings, Path(work_dir))
+    components.save_pretrained(Path(out_dir), metadata={"model": "ldbench embedded base", "vae": vae_summary, "unet": summary, "image_size": size})

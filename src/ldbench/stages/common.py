@@ -1,0 +1,81 @@
+"""Helpers shared by the stages: slice tables, prompts per model, config views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..prompts import build_prompt
+from ..utils import LdbenchError
+
+REQUIRED_SLICE_COLUMNS = ("image", "subject", "age", "sex", "split", "prompt")
+
+
+def read_slices(path: str | Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError as err:
+        raise LdbenchError(f"{path}: slice table not found") from err
+    missing = [c for c in REQUIRED_SLICE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise LdbenchError(f"{path}: slice table lacks column(s) {missing}")
+    return frame
+
+
+def split_rows(slices: pd.DataFrame, split: str) -> pd.DataFrame:
+    rows = slices[slices["split"] == split].reset_index(drop=True)
+    if rows.empty:
+        raise LdbenchError(f"slice table has no rows in split {split!r}; check datasets.*.split and the dataset size")
+    return rows
+
+
+def task_rows(rows: pd.DataFrame, ds_cfg: dict) -> pd.DataFrame:
+    """Rows of the classification task (``classifier_rows`` query), with the target columns present."""
+    query = ds_cfg.get("classifier_rows")
+    if query:
+        try:
+            rows = rows.query(query)
+        except Exception as err:  # pandas raises many types for a bad expression
+            raise LdbenchError(f"datasets.*.classifier_rows: cannot evaluate {query!r} on the slice table ({err})") from err
+    missing = [t for t in ds_cfg["classifier_targets"] if t not in rows.columns]
+    if missing:
+        raise LdbenchError(f"classifier_targets {missing} are not columns of the slice table (columns: {sorted(rows.columns)})")
+    return rows.reset_index(drop=True)
+
+
+def target_matrix(rows: pd.DataFrame, targets: list[str]) -> np.ndarray:
+    return rows[targets].to_numpy(dtype=np.float32)
+
+
+def prompts_for(rows: pd.DataFrame, kind: str, modality_phrase: str) -> list[str]:
+    return [build_prompt(row, kind, modality_phrase) for row in rows.to_dict("records")]
+
+
+def method_config(cfg: dict, method: str, dataset: str):
+    """The ``finetune.<method>`` section as a MethodConfig, with ``{dataset}`` filled in token names."""
+    from ..methods import MethodConfig
+
+    section = dict(cfg["finetune"].get(method, {}))
+    if "lr" not in section:
+        raise LdbenchError(f"config finetune.{method}.lr is required")
+    if "placeholder_token" in section:
+        section["placeholder_token"] = section["placeholder_token"].format(dataset=dataset)
+    return MethodConfig(**section)
+
+
+def delta_for_training(cfg: dict, ld: str) -> float:
+    return float(cfg["drift"]["train_delta"]) if ld == "LD" else 0.0
+
+
+def sampling_kwargs(cfg: dict) -> dict:
+    s = cfg["sampling"]
+    return {"scheduler_name": s["scheduler"], "steps": s["steps"], "guidance_scale": s["guidance_scale"], "batch_size": s["batch_size"]}
+
+
+def draw_rows(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows drawn with a seeded generator (with replacement only when n exceeds the rows)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(rows), size=n, replace=n > len(rows))
+    return rows.iloc[idx].reset_index(drop=True)

@@ -1,0 +1,43 @@
+"""Stage ``synthesize``: a synthetic training set from a fine-tuned model at its chosen δ.
+
+Prompts are those of training-split slices drawn with the config seed, so the synthetic set has
+the real set's label and age/sex mix; each image's labels are those of the prompt it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..images import save_png, to_gray_uint8
+from ..models import load_components, read_metadata
+from ..sample import generate
+from ..utils import atomic_dir, read_json, write_csv
+from .common import draw_rows, prompts_for, read_slices, sampling_kwargs, split_rows
+
+log = logging.getLogger("ldbench")
+
+SAMPLE_COLUMNS_DROPPED = ("image", "split", "prompt")
+
+
+def synthesize(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
+    ds_cfg = cfg["datasets"][dataset]
+    delta = float(read_json(chosen_json)["delta"]) if chosen_json else 0.0
+    components = load_components(model_dir)
+    meta = read_metadata(model_dir)
+    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), cfg["sampling"]["n_images"], cfg["seed"] + 17)
+    prompts = prompts_for(rows, ds_cfg["kind"], meta["modality_phrase"])
+    log.info("%d samples at δ=%+.3f, e.g. %r", len(prompts), delta, prompts[0])
+    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=cfg["seed"] + 1000, **sampling_kwargs(cfg)))
+
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        table = rows.drop(columns=[c for c in SAMPLE_COLUMNS_DROPPED if c in rows.columns])
+        names = [f"{i:05d}.png" for i in range(len(images))]
+        for name, pixels in zip(names, images):
+            save_png(tmp / "images" / name, pixels)
+        table.insert(0, "image", [str(out_dir / "images" / n) for n in names])
+        table.insert(1, "prompt", prompts)
+        table["delta"] = delta
+        table["source_subject"] = table.pop("subject")
+        write_csv(tmp / "samples.csv", table)

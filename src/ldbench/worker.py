@@ -1,0 +1,245 @@
+"""A warm worker that runs rule scripts in forked children, so each job skips the heavy imports.
+
+Importing torch, diffusers and transformers costs 8–10 s of CPU per process on a small
+machine, more than the whole computation of most jobs in a tiny run. The first job of a
+workstation run therefore starts this server, which imports the library once and then forks a
+child per job. The child gets the client's working directory, environment (including
+``CUDA_VISIBLE_DEVICES``) and standard streams, runs the rule's script exactly as Snakemake
+would, and its exit status becomes the client's. The server never runs a torch operation itself
+(no thread pools, no CUDA context before the fork) and exits after ``IDLE_SECONDS`` without jobs.
+
+Disabled (each job imports everything itself) when ``LDBENCH_WARM_WORKER=0`` or inside a SLURM
+job, where every job is its own allocation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import pickle
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+IDLE_SECONDS = 120
+STARTUP_SECONDS = 180
+IN_WORKER = "LDBENCH_IN_WORKER"
+PRELOAD = (
+    "ldbench.stages.data",
+    "ldbench.stages.base_model",
+    "ldbench.stages.finetune",
+    "ldbench.stages.drift_search",
+    "ldbench.stages.synthesize",
+    "ldbench.stages.classify",
+    "ldbench.stages.evaluate",
+    "ldbench.report.tables",
+    "ldbench.report.figures",
+)
+#: lazily imported classes (diffusers and transformers load them on first attribute access)
+PRELOAD_ATTRIBUTES = {
+    "diffusers": ("AutoencoderKL", "UNet2DConditionModel", "DDPMScheduler", "DDIMScheduler", "StableDiffusionPipeline"),
+    "transformers": ("CLIPTextModel", "CLIPTokenizer", "CLIPTokenizerFast", "CLIPTextConfig"),
+}
+
+
+def enabled() -> bool:
+    if os.environ.get(IN_WORKER) == "1":
+        return False
+    if os.environ.get("LDBENCH_WARM_WORKER", "1") == "0" or "SLURM_JOB_ID" in os.environ:
+        return False
+    return hasattr(socket, "send_fds")
+
+
+def _library_fingerprint() -> str:
+    """Changes whenever a file of the library changes, so an edited library never meets a stale server."""
+    package = Path(__file__).resolve().parent
+    stamps = sorted((str(p.relative_to(package)), p.stat().st_mtime_ns, p.stat().st_size) for p in package.rglob("*.py"))
+    return repr(stamps)
+
+
+def socket_path() -> Path:
+    """One server per user, Python and library state (AF_UNIX paths must stay short)."""
+    key = f"{sys.executable}|{Path(__file__).resolve()}|{os.getuid()}|{_library_fingerprint()}".encode()
+    return Path("/tmp") / f"ldbench-worker-{hashlib.sha1(key).hexdigest()[:12]}.sock"
+
+
+# ---------------------------------------------------------------------------------- framing
+
+
+def _send(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(struct.pack("!Q", len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("worker connection closed")
+        buf += chunk
+    return buf
+
+
+def _recv(sock: socket.socket) -> bytes:
+    (n,) = struct.unpack("!Q", _recv_exact(sock, 8))
+    return _recv_exact(sock, n)
+
+
+# ---------------------------------------------------------------------------------- client
+
+
+def _connect(path: Path) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+        return sock
+    except OSError:
+        sock.close()
+        return None
+
+
+def _connect_or_start(path: Path) -> socket.socket | None:
+    """Connect to the running server, starting one (under a lock, so only one) if needed."""
+    sock = _connect(path)
+    if sock is not None:
+        return sock
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sock = _connect(path)
+        if sock is not None:
+            return sock
+        log = open(f"{path}.log", "ab")
+        subprocess.Popen([sys.executable, "-m", "ldbench.worker", str(path)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            sock = _connect(path)
+            if sock is not None:
+                return sock
+    return None
+
+
+def run_in_worker(snakemake, script: str) -> int | None:
+    """Run ``script`` for this job in the warm worker; None when no worker could be reached."""
+    sock = _connect_or_start(socket_path())
+    if sock is None:
+        return None
+    with sock:
+        request = pickle.dumps({"script": script, "snakemake": snakemake, "cwd": os.getcwd(), "env": dict(os.environ), "argv": sys.argv}, protocol=4)
+        socket.send_fds(sock, [b"J"], [0, 1, 2])
+        _send(sock, request)
+        (child,) = struct.unpack("!q", _recv_exact(sock, 8))
+
+        def forward(signum, _frame):
+            os.kill(child, signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, forward)
+        try:
+            (status,) = struct.unpack("!q", _recv_exact(sock, 8))
+        except ConnectionError:
+            return 1
+    return status
+
+
+# ---------------------------------------------------------------------------------- server
+
+
+def _run_child(payload: bytes, fds: list[int]) -> None:
+    """In the forked child: become the job process and run the script. Never returns."""
+    code = 1
+    try:
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        request = pickle.loads(payload)
+        os.setsid()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ[IN_WORKER] = "1"
+        sys.argv = request["argv"]
+        import runpy
+
+        runpy.run_path(request["script"], init_globals={"snakemake": request["snakemake"]}, run_name="__main__")
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report any failure as the job's own traceback
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(path: Path) -> None:
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    for module, names in PRELOAD_ATTRIBUTES.items():
+        for name in names:
+            getattr(importlib.import_module(module), name)
+    if path.exists():
+        path.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o600)  # requests are pickles: only this user may connect
+    listener.listen(64)
+    children: dict[int, socket.socket] = {}
+    last_activity = time.monotonic()
+    try:
+        while True:
+            ready, _, _ = select.select([listener], [], [], 0.2)
+            if ready:
+                conn, _ = listener.accept()
+                try:
+                    _, fds, _, _ = socket.recv_fds(conn, 1, 3)
+                    request = _recv(conn)  # unpickled in the child: nothing of the job's runs here
+                except (OSError, ConnectionError, struct.error):
+                    conn.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    for other in (listener, conn, *children.values()):
+                        other.close()
+                    _run_child(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                conn.sendall(struct.pack("!q", pid))
+                children[pid] = conn
+                last_activity = time.monotonic()
+            while children:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                conn = children.pop(pid, None)
+                if conn is not None:
+                    code = os.waitstatus_to_exitcode(status)
+                    with contextlib.suppress(OSError):
+                        conn.sendall(struct.pack("!q", code if code >= 0 else 128 - code))
+                    conn.close()
+                last_activity = time.monotonic()
+            if not children and time.monotonic() - last_activity > IDLE_SECONDS:
+                return
+    finally:
+        listener.close()
+        for leftover in (path, Path(f"{path}.lock")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))

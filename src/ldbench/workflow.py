@@ -1,0 +1,49 @@
+"""Glue between a Snakemake ``script:`` and the library: logging, threads, seeding, clean errors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from typing import Iterator
+
+from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
+
+
+def warm_start(snakemake, script: str) -> None:
+    """Hand this job to the warm worker (``ldbench.worker``) and exit with its status.
+
+    Returns without doing anything inside the worker's child, when the worker is disabled, or
+    when none can be reached; the script then runs here as usual.
+    """
+    from . import worker
+
+    if not worker.enabled():
+        return
+    status = worker.run_in_worker(snakemake, script)
+    if status is not None:
+        sys.exit(status)
+
+
+@contextlib.contextmanager
+def stage(snakemake) -> Iterator[dict]:
+    """Run a stage inside a rule: log to the rule's ``log:``, use its threads, seed from config.
+
+    A user-facing problem (LdbenchError) ends the job with its message and no traceback.
+    """
+    log = setup_logging(snakemake.log[0] if snakemake.log else None)
+    configure_torch(snakemake.threads)
+    config = snakemake.config
+    seed_everything(int(config.get("seed", 0)))
+    wildcards = dict(snakemake.wildcards.items())
+    log.info("rule %s %s", snakemake.rule, wildcards or "")
+    try:
+        yield config
+    except LdbenchError as err:
+        log.error("%s", err)
+        sys.exit(1)
+    except Exception:
+        log.exception("rule %s failed", snakemake.rule)
+        raise
+    log.info("done")
+    logging.shutdown()

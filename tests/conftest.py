@@ -1,0 +1,44 @@
+"""Shared fixtures: a tiny SD-architecture model that builds in well under a second."""
+
+import copy
+
+import pytest
+import torch
+
+TINY = {
+    "image_size": 16,
+    "vae": {"block_out_channels": [8, 16], "layers_per_block": 1, "latent_channels": 4, "norm_num_groups": 4},
+    "text_encoder": {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32},
+    "unet": {
+        "block_out_channels": [16, 32],
+        "layers_per_block": 1,
+        "attention_head_dim": 4,
+        "norm_num_groups": 8,
+        "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def _tiny_components():
+    from ldbench.models import build_tiny_components
+
+    return build_tiny_components(TINY, seed=0)
+
+
+@pytest.fixture
+def tiny_components(_tiny_components):
+    """A fresh deep copy per test, so tests may train it in place."""
+    return copy.deepcopy(_tiny_components)
+
+
+@pytest.fixture
+def latent_set(tiny_components):
+    from ldbench.train import LatentSet
+
+    size = tiny_components.unet.config.sample_size
+    g = torch.Generator().manual_seed(0)
+    mean = torch.randn(6, 4, size, size, generator=g)
+    prompts = [f"a brain MRI of a {70 + i} year old female with no cognitive impairment" for i in range(6)]
+    return LatentSet(mean, torch.full_like(mean, 0.01), prompts)

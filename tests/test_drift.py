@@ -1,0 +1,78 @@
+"""Latent Drifting math: δ = 0 is the unmodified diffusers path; δ shifts means exactly."""
+
+import math
+
+import pytest
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler
+
+from ldbench import drift
+
+SD_SCHEDULER = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012)
+
+
+@pytest.fixture(params=[DDPMScheduler, DDIMScheduler])
+def scheduler(request):
+    return request.param(**SD_SCHEDULER)
+
+
+def test_forward_delta_zero_is_bit_identical(scheduler):
+    g = torch.Generator().manual_seed(0)
+    z0, noise = torch.randn(4, 4, 8, 8, generator=g), torch.randn(4, 4, 8, 8, generator=g)
+    t = torch.tensor([0, 10, 500, 999])
+    noisy, target = drift.add_drifted_noise(scheduler, z0, noise, t, 0.0)
+    assert torch.equal(noisy, scheduler.add_noise(z0, noise, t))
+    assert torch.equal(target, noise)
+
+
+@pytest.mark.parametrize("delta", [-0.1, 0.05, 0.2])
+def test_forward_marginal_matches_formula(delta):
+    """z_t = sqrt(ᾱ_t) z_0 + sqrt(1−ᾱ_t)(ε+δ): mean sqrt(ᾱ)z0 + sqrt(1−ᾱ)δ, std sqrt(1−ᾱ), on 10^5 draws."""
+    scheduler = DDPMScheduler(**SD_SCHEDULER)
+    n, t = 100_000, 600
+    z0 = torch.full((n,), 0.7)
+    noise = torch.randn(n, generator=torch.Generator().manual_seed(1))
+    noisy, target = drift.add_drifted_noise(scheduler, z0, noise, torch.full((n,), t), delta)
+    abar = scheduler.alphas_cumprod[t].item()
+    expected_mean = math.sqrt(abar) * 0.7 + math.sqrt(1 - abar) * delta
+    assert noisy.double().mean().item() == pytest.approx(expected_mean, abs=4 * math.sqrt(1 - abar) / math.sqrt(n))
+    assert noisy.double().std().item() == pytest.approx(math.sqrt(1 - abar), rel=0.01)
+    assert torch.allclose(target, noise + delta)
+
+
+def test_loss_target_noise_regresses_plain_epsilon(scheduler):
+    z0, noise = torch.zeros(2, 4, 4, 4), torch.randn(2, 4, 4, 4, generator=torch.Generator().manual_seed(2))
+    t = torch.tensor([100, 900])
+    noisy, target = drift.add_drifted_noise(scheduler, z0, noise, t, 0.1, loss_target="noise")
+    assert torch.equal(target, noise)
+    assert torch.allclose(noisy, scheduler.add_noise(z0, noise + 0.1, t))
+    with pytest.raises(ValueError, match="loss_target"):
+        drift.add_drifted_noise(scheduler, z0, noise, t, 0.1, loss_target="bogus")
+
+
+def test_initial_latents():
+    noise = torch.randn(3, 4, 2, 2, generator=torch.Generator().manual_seed(3))
+    assert drift.initial_latents(noise, 0.0) is noise
+    assert torch.equal(drift.initial_latents(noise, 0.1), noise + 0.1)
+
+
+def _step_args(scheduler):
+    scheduler.set_timesteps(10)
+    g = torch.Generator().manual_seed(4)
+    return torch.randn(2, 4, 8, 8, generator=g), scheduler.timesteps[3], torch.randn(2, 4, 8, 8, generator=g)
+
+
+def test_reverse_step_delta_zero_is_bit_identical(scheduler):
+    eps, t, sample = _step_args(scheduler)
+    ours = drift.drifted_step(scheduler, eps, t, sample, 0.0, generator=torch.Generator().manual_seed(5))
+    ref = scheduler.step(eps, t, sample, generator=torch.Generator().manual_seed(5)).prev_sample
+    assert torch.equal(ours, ref)
+
+
+@pytest.mark.parametrize("delta", [-0.1, 0.05])
+def test_reverse_step_mean_shifted_by_exactly_delta(scheduler, delta):
+    """Same model output and same step noise: the drifted step differs from the plain one by δ everywhere."""
+    eps, t, sample = _step_args(scheduler)
+    plain = scheduler.step(eps, t, sample, generator=torch.Generator().manual_seed(6)).prev_sample
+    drifted = drift.drifted_step(scheduler, eps, t, sample, delta, generator=torch.Generator().manual_seed(6))
+    assert torch.allclose(drifted - plain, torch.full_like(plain, delta), atol=1e-6)

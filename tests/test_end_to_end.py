@@ -1,0 +1,71 @@
+"""The whole DAG on configs/smoke.yaml, twice: a complete, finite Table 1 and byte-identical reruns."""
+
+import math
+import shutil
+
+import pandas as pd
+import pytest
+
+from workflow_helpers import REPO, prepare_workdir, snakemake
+
+pytestmark = pytest.mark.slow
+
+TABLE = "results/paper/table1_finetuning"
+SMOKE = ["--cores", "2", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml"]
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """Two independent runs of the smoke DAG in fresh working directories."""
+    runs = []
+    for name in ("first", "second"):
+        workdir = prepare_workdir(tmp_path_factory.mktemp(name))
+        snakemake(workdir, *SMOKE)
+        runs.append(workdir)
+    yield runs
+    for workdir in runs:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_table1_is_complete_and_finite(smoke_runs):
+    table = pd.read_csv(smoke_runs[0] / f"{TABLE}.csv")
+    models = table[table["FID"].notna()]
+    assert len(models) == 2 * 4 * 2  # dataset × method × {noLD, LD}
+    assert set(models["method"]) == {"Basic FT", "DreamBooth", "Textual Inversion", "Custom Diffusion"}
+    assert models.groupby(["dataset", "method"])["LD"].nunique().eq(2).all()
+    for column in ("FID", "KID", "AUC"):
+        assert models[column].map(math.isfinite).all(), column
+    assert (models["FID"] >= 0).all() and models["AUC"].between(0, 1).all()
+    real = table[table["FID"].isna()]
+    assert sorted(real["method"]) == ["Real + synthetic", "Real + synthetic", "Real data", "Real data"]
+    assert real["AUC"].between(0, 1).all()
+    md = (smoke_runs[0] / f"{TABLE}.md").read_text()
+    assert "FID (domain features)" in md and md.count("\n| ") == 2 + 8 + 2  # header, rule, models, real rows
+
+
+def test_every_stage_left_its_outputs_and_logs(smoke_runs):
+    workdir = smoke_runs[0]
+    for png in ("results/paper/fig2_delta_sweep.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
+        assert (workdir / png).stat().st_size > 10_000, png
+    chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
+    assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
+    logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
+    assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate", "paper_tables", "paper_figures"} <= logs
+    rerun = snakemake(workdir, *SMOKE, "-n")
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_two_runs_give_byte_identical_tables(smoke_runs):
+    first, second = smoke_runs
+    for ext in (".csv", ".md", ".tex"):
+        assert (first / f"{TABLE}{ext}").read_bytes() == (second / f"{TABLE}{ext}").read_bytes(), ext
+
+
+def test_snakefmt_and_lint_pass():
+    import subprocess
+    import sys
+
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "rules"], cwd=REPO, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stderr
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr

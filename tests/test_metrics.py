@@ -1,0 +1,64 @@
+"""Metrics against known values: FID of identical sets, analytic Fréchet distance, KID, AUC."""
+
+import numpy as np
+import pytest
+
+from ldbench.classifier import bootstrap_auc_ci, macro_auc
+from ldbench.metrics import fid_from_features, kid_from_features, l1_distance
+from ldbench.utils import LdbenchError
+
+
+def test_fid_of_identical_sets_is_zero():
+    feats = np.random.default_rng(0).normal(size=(500, 8))
+    assert fid_from_features(feats, feats) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fid_of_shifted_gaussian_matches_analytic_value():
+    """Same covariance, means differ by m: FID = |m|² exactly (the trace term vanishes)."""
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(4000, 4))
+    shift = np.array([1.0, -2.0, 0.5, 0.0])
+    assert fid_from_features(real, real + shift) == pytest.approx(float(shift @ shift), rel=1e-6)
+
+
+def test_fid_of_scaled_gaussian_matches_analytic_value():
+    """N(0, I) vs N(0, s²I) in d dims: FID = d (1 − s)²; sample estimate within a few percent."""
+    rng = np.random.default_rng(2)
+    d, s = 4, 2.0
+    fid = fid_from_features(rng.normal(size=(20000, d)), s * rng.normal(size=(20000, d)))
+    assert fid == pytest.approx(d * (1 - s) ** 2, rel=0.05)
+
+
+def test_kid_is_near_zero_for_same_distribution_and_positive_for_shift():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(300, 16)), rng.normal(size=(300, 16))
+    same = kid_from_features(a, b, subset_size=100, num_subsets=50, seed=0)
+    shifted = kid_from_features(a, b + 1.0, subset_size=100, num_subsets=50, seed=0)
+    assert abs(same) < 0.05 < shifted
+    assert same == kid_from_features(a, b, subset_size=100, num_subsets=50, seed=0)  # seeded
+
+
+def test_bad_features_are_rejected_with_a_clear_error():
+    with pytest.raises(LdbenchError, match="NaN"):
+        fid_from_features(np.full((3, 2), np.nan), np.zeros((3, 2)))
+    with pytest.raises(LdbenchError, match="shape"):
+        fid_from_features(np.zeros(3), np.zeros((3, 2)))
+
+
+def test_l1_distance_in_unit_range():
+    a = np.zeros((2, 4, 4), np.uint8)
+    assert l1_distance(a, a + 255) == pytest.approx(1.0)
+    assert l1_distance(a, a) == 0.0
+
+
+def test_macro_auc_and_bootstrap():
+    labels = np.array([[0, 1], [0, 0], [1, 1], [1, 0]], dtype=float)
+    perfect = labels.copy()
+    auc, per_target = macro_auc(perfect, labels)
+    assert auc == 1.0 and per_target == [1.0, 1.0]
+    inverted, _ = macro_auc(1 - perfect, labels)
+    assert inverted == 0.0
+    one_class = np.array([[0.0], [0.0]])
+    assert np.isnan(macro_auc(np.array([[0.2], [0.4]]), one_class)[0])
+    lo, hi = bootstrap_auc_ci(perfect, labels, n_boot=50, seed=0)
+    assert lo == hi == 1.0

@@ -1,0 +1,17 @@
+"""Rule finetune: one method, with or without LD, on one dataset."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from ldbench.stages.finetune import finetune  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    w = snakemake.wildcards
+    finetune(
+        config, w.dataset, w.method, w.ld,
+        slices_csv=snakemake.input.slices,
+        base_model=snakemake.params.base_model,
+        out_dir=snakemake.output[0],
+        work_dir=snakemake.params.work_dir,
+    )

@@ -1,0 +1,11 @@
+"""Rule make_phantoms: write the embedded phantom dataset in its real on-disk layout."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from ldbench.stages.data import make_phantoms  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    ds = config["datasets"][snakemake.wildcards.dataset]
+    make_phantoms(ds["kind"], ds, snakemake.output[0], seed=config["seed"], image_size=config["image_size"])

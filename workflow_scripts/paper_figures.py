@@ -1,0 +1,16 @@
+"""Rule paper_figures: the δ sweep (Fig. 2) and samples per method ± LD (Figs. 4–5)."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from pathlib import Path  # noqa: E402
+
+from ldbench.report.figures import delta_sweep, samples_per_method  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    p = snakemake.params
+    sweeps = {Path(path).parts[-4]: Path(path) for path in snakemake.input.sweeps}
+    delta_sweep(sweeps, p.sweep_method, Path(snakemake.output.fig2[0]))
+    sample_csvs = {tuple(Path(d).parts[-3:]): Path(d) / "samples.csv" for d in snakemake.input.samples}
+    samples_per_method(sample_csvs, p.datasets, p.methods, Path(snakemake.output.fig5[0]))

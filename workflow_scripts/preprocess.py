@@ -1,0 +1,20 @@
+"""Rule preprocess: raw volumes / X-rays → slice table, PNGs and a data overview figure."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from pathlib import Path  # noqa: E402
+
+from ldbench.stages.data import preprocess  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    out = snakemake.output
+    preprocess(
+        config["datasets"][snakemake.wildcards.dataset],
+        raw_root=Path(snakemake.params.raw_root),
+        out_dir=Path(out.slices).parent,
+        image_size=config["image_size"],
+        seed=config["seed"],
+        overview_png=Path(out.overview),
+    )

@@ -1,0 +1,10 @@
+"""Rule pretrain_base: the embedded SD-architecture base model."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from ldbench.stages.base_model import pretrain_base  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    pretrain_base(config, out_dir=snakemake.output[0], work_dir="results/checkpoints/base")

@@ -1,0 +1,12 @@
+"""Rule synthesize: a synthetic training set at the model's δ."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from ldbench.stages.synthesize import synthesize  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    i = snakemake.input
+    chosen = i.chosen[0] if i.chosen else None
+    synthesize(config, snakemake.wildcards.dataset, i.model, i.slices, chosen, snakemake.output[0])

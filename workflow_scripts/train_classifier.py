@@ -1,0 +1,18 @@
+"""Rule train_classifier: real / synthetic / real+synthetic training, AUC on real test data."""
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from pathlib import Path  # noqa: E402
+
+from ldbench.stages.classify import train_and_score  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    train_and_score(
+        config, snakemake.wildcards.dataset, snakemake.wildcards.source,
+        slices_csv=snakemake.input.slices,
+        sample_csvs=[Path(d) / "samples.csv" for d in snakemake.input.samples],
+        out_model=snakemake.output.model,
+        out_json=snakemake.output.metrics,
+    )
