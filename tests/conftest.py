@@ -20,6 +20,15 @@ TINY = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One torch thread: fast and free of oversubscription on a 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def _tiny_components():
     from ldbench.models import build_tiny_components

@@ -33,3 +33,11 @@ def test_every_rule_logs_and_declares_resources(tmp_path):
     for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier"):
         block = out.split(f"rule {rule}:")[1].split("\n\n")[0]
         assert re.search(r"resources:.*mem_mb=\d+", block) and "gpu=1" in block and "runtime=" in block, block
+
+
+def test_paper_config_uses_real_data_and_sd_weights(tmp_path):
+    """configs/paper.yaml: no phantoms, no embedded pre-training; the rest of the DAG is unchanged."""
+    workdir = prepare_workdir(tmp_path)
+    counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/paper.yaml").stdout)
+    assert "make_phantoms" not in counts and "pretrain_base" not in counts
+    assert counts["finetune"] == 16 and counts["preprocess"] == 2

@@ -16,15 +16,6 @@ def _no_network(*args, **kwargs):
     raise RuntimeError("network access attempted")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One thread: fast and free of oversubscription when other jobs share the two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def images():
     return load_natural_images()

@@ -180,7 +180,8 @@ def write_sd_tokenizer_files(out_dir: str | os.PathLike) -> Path:
     ``<|startoftext|>`` = 49406 and ``<|endoftext|>`` = 49407.
     """
     out_dir = Path(out_dir)
-    lines = gzip.open(_open_clip_bpe_path()).read().decode("utf-8").split("\n")
+    with gzip.open(_open_clip_bpe_path()) as fh:
+        lines = fh.read().decode("utf-8").split("\n")
     merges = lines[1 : 49152 - 256 - 2 + 1]
     byte_chars = list(_bytes_to_unicode().values())
     vocab = byte_chars + [c + "</w>" for c in byte_chars]
@@ -205,13 +206,13 @@ def build_sd_tokenizer(cache_dir: str | os.PathLike | None = None):
     """
     from transformers import CLIPTokenizer
 
-    kwargs = dict(
-        model_max_length=77,
-        bos_token="<|startoftext|>",
-        eos_token="<|endoftext|>",
-        unk_token="<|endoftext|>",
-        pad_token="<|endoftext|>",
-    )
+    kwargs = {
+        "model_max_length": 77,
+        "bos_token": "<|startoftext|>",
+        "eos_token": "<|endoftext|>",
+        "unk_token": "<|endoftext|>",
+        "pad_token": "<|endoftext|>",
+    }
     if cache_dir is not None:
         cache_dir = Path(cache_dir)
         if not ((cache_dir / "vocab.json").is_file() and (cache_dir / "merges.txt").is_file()):
@@ -352,6 +353,38 @@ def _check_folder(folder: Path) -> None:
         raise LdbenchError(f"model folder {folder} is incomplete; missing: {', '.join(missing)}\n{EXPECTED_LAYOUT}")
 
 
+_HUB_IGNORE = ["*.ckpt", "*.msgpack", "*.onnx", "*.onnx_data", "*.h5", "*.pb", "*fp16*", "*non_ema*", "*.bin"]
+_HUB_ALLOW = ["model_index.json", "vae/*", "unet/*", "text_encoder/*", "tokenizer/*", "scheduler/*"]
+
+
+def resolve_source(source: str | os.PathLike) -> Path:
+    """A local model folder for ``source``: the folder itself, or the hub snapshot of a hub id.
+
+    Hub ids are fetched with one ``snapshot_download`` (or found in the Hugging Face cache; set
+    ``HF_HUB_OFFLINE=1`` to use the cache without any network call), safetensors weights only, with
+    ``.bin`` weights as the fallback for repositories that have no safetensors.  Either way the
+    folder is checked against the SD 1.5 layout and a missing part raises ``LdbenchError``.
+    """
+    if not _is_hub_id(source):
+        folder = Path(source)
+        _check_folder(folder)
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(str(source), allow_patterns=_HUB_ALLOW, ignore_patterns=_HUB_IGNORE))
+        if missing_parts(folder):
+            ignore = [p for p in _HUB_IGNORE if p != "*.bin"]
+            folder = Path(snapshot_download(str(source), allow_patterns=_HUB_ALLOW, ignore_patterns=ignore))
+    except Exception as err:
+        raise LdbenchError(
+            f"could not fetch hub model {source} ({type(err).__name__}: {err}); without network access, "
+            "download it elsewhere and set the model source to the local folder"
+        ) from err
+    _check_folder(folder)
+    return folder
+
+
 def load_components(source: str | os.PathLike, dtype: torch.dtype = torch.float32) -> Components:
     """Load a Stable Diffusion model: a local ``save_pretrained`` folder or a hub id.
 
@@ -364,14 +397,9 @@ def load_components(source: str | os.PathLike, dtype: torch.dtype = torch.float3
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
 
-    if _is_hub_id(source):
-        location = str(source)
-        where = f"hub model {location}"
-    else:
-        folder = Path(source)
-        _check_folder(folder)
-        location = str(folder)
-        where = f"model folder {folder}"
+    folder = resolve_source(source)
+    where = f"hub model {source} ({folder})" if _is_hub_id(source) else f"model folder {folder}"
+    location = str(folder)
     try:
         tokenizer = CLIPTokenizer.from_pretrained(location, subfolder="tokenizer")
         text_encoder = CLIPTextModel.from_pretrained(location, subfolder="text_encoder", dtype=dtype)
@@ -380,9 +408,8 @@ def load_components(source: str | os.PathLike, dtype: torch.dtype = torch.float3
         noise_scheduler = DDPMScheduler.from_pretrained(location, subfolder="scheduler")
     except LdbenchError:
         raise
-    except Exception as err:  # noqa: BLE001 - OSError, ValueError, SafetensorError, ...: say which model
-        hint = " (no network here? download it first and pass the local folder)" if where.startswith("hub") else ""
-        raise LdbenchError(f"could not load {where}{hint}: {err}\n{EXPECTED_LAYOUT}") from err
+    except Exception as err:
+        raise LdbenchError(f"could not load {where}: {err}\n{EXPECTED_LAYOUT}") from err
 
     n_tokens = len(tokenizer)
     n_rows = text_encoder.get_input_embeddings().weight.shape[0]

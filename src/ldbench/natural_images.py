@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -93,7 +93,7 @@ def _load_all() -> tuple[tuple[np.ndarray, str], ...]:
     for name, caption, load in NATURAL_IMAGE_SOURCES:
         try:
             image = load()
-        except Exception as err:  # noqa: BLE001 - say which packaged file is broken
+        except Exception as err:
             raise LdbenchError(
                 f"could not load the packaged image {name} ({type(err).__name__}: {err}); "
                 "scikit-image and scikit-learn must be installed from their wheels"
@@ -105,7 +105,7 @@ def _load_all() -> tuple[tuple[np.ndarray, str], ...]:
         import skimage.data
 
         faces = skimage.data.lfw_subset()[:N_LFW_FACES]
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         raise LdbenchError(f"could not load scikit-image's lfw_subset ({type(err).__name__}: {err})") from err
     for face in faces:
         image = to_rgb_uint8(face)
@@ -180,7 +180,7 @@ class NaturalCropDataset(torch.utils.data.Dataset):
         short = min(h, w)
         lo = max(self.scale[0] * short, min(short, self.size / 2))
         hi = max(lo, self.scale[1] * short)
-        side = int(round(rng.uniform(lo, hi)))
+        side = round(float(rng.uniform(lo, hi)))
         side = max(1, min(side, short))
         top = int(rng.integers(h - side + 1))
         left = int(rng.integers(w - side + 1))
@@ -195,9 +195,7 @@ class NaturalCropDataset(torch.utils.data.Dataset):
         crop = image[p["top"] : p["top"] + p["side"], p["left"] : p["left"] + p["side"]]
         x = torch.from_numpy(np.array(crop, copy=True)).permute(2, 0, 1)[None].float()
         if p["side"] != self.size:
-            x = torch.nn.functional.interpolate(
-                x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True
-            )
+            x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
         x = (x[0] / 127.5 - 1.0).clamp(-1.0, 1.0)
         if p["flip"]:
             x = x.flip(-1)

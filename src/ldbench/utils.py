@@ -135,7 +135,7 @@ def progress(iterable=None, **kwargs):
     """tqdm that writes to stderr (which Snakemake redirects into the rule's log) at a log-friendly rate."""
     from tqdm.auto import tqdm
 
-    kwargs.setdefault("mininterval", 2.0)
+    kwargs.setdefault("mininterval", 2.0 if sys.stderr.isatty() else 15.0)
     kwargs.setdefault("file", sys.stderr)
     kwargs.setdefault("dynamic_ncols", False)
     kwargs.setdefault("ncols", 100)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -144,7 +145,7 @@ def pretrain_vae(
         recent_l1 = recent_l1[-50:]
         kl_value = float(kl.detach())
         if step % 10 == 0 or step == steps - 1:
-            bar.set_postfix(l1=f"{np.mean(recent_l1):.4f}", kl=f"{kl_value:.1f}")
+            bar.set_postfix(l1=f"{np.mean(recent_l1):.4f}", kl=f"{kl_value:.1f}", refresh=False)
         if steps >= 10 and (step + 1) % max(1, steps // 10) == 0:
             info(f"vae pretrain step {step + 1}/{steps}: l1 {np.mean(recent_l1):.4f} kl {kl_value:.1f}")
     bar.close()
@@ -165,11 +166,8 @@ def pretrain_vae(
         "latent_mean": stats["latent_mean"],
         "latent_std": stats["latent_std"],
         "latent_channel_std": stats["latent_channel_std"],
-        "held_items": int(len(held)),
+        "held_items": len(held),
         "seconds": round(time.time() - t0, 2),
     }
-    info(
-        f"vae pretrain done: {steps} steps, held L1 {result['final_l1']:.4f}, "
-        f"scaling_factor {scaling_factor:.4f} ({result['seconds']} s)"
-    )
+    info(f"vae pretrain done: {steps} steps, held L1 {result['final_l1']:.4f}, scaling_factor {scaling_factor:.4f} ({result['seconds']} s)")
     return result

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Iterator
 
 from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
@@ -25,13 +27,26 @@ def warm_start(snakemake, script: str) -> None:
         sys.exit(status)
 
 
+def _redirect_output(log_file: str) -> None:
+    """Send everything the job prints (progress bars, warnings, tracebacks) to the rule's log,
+    as ``shell: "... > {log} 2>&1"`` would; Snakemake points to the log when a job fails."""
+    Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(log_file, "w") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+
+
 @contextlib.contextmanager
 def stage(snakemake) -> Iterator[dict]:
     """Run a stage inside a rule: log to the rule's ``log:``, use its threads, seed from config.
 
     A user-facing problem (LdbenchError) ends the job with its message and no traceback.
     """
-    log = setup_logging(snakemake.log[0] if snakemake.log else None)
+    if snakemake.log:
+        _redirect_output(snakemake.log[0])
+    log = setup_logging()
     configure_torch(snakemake.threads)
     config = snakemake.config
     seed_everything(int(config.get("seed", 0)))

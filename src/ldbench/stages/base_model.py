@@ -32,7 +32,8 @@ def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
     log.info("%d natural images → %d crops of %d px", len(images), len(crops), size)
 
     vt = emb["vae_training"]
-    vae_summary = pretrain_vae(components.vae, crops, steps=vt["steps"], batch_size=vt["batch_size"], lr=vt["lr"], seed=seed, log=log)
+    vae_crops = NaturalCropDataset(images, size=vt.get("crop_size", size), length=emb["natural_crops"], seed=seed)
+    vae_summary = pretrain_vae(components.vae, vae_crops, steps=vt["steps"], batch_size=vt["batch_size"], lr=vt["lr"], seed=seed, log=log)
     log.info("VAE: %s", vae_summary)
     components.vae.eval().requires_grad_(False)
 

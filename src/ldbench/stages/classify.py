@@ -46,7 +46,7 @@ def train_and_score(cfg: dict, dataset: str, source: str, slices_csv: Path, samp
     test_rows = task_rows(split_rows(slices, "test"), ds_cfg)
     x_train, y_train = _load(train_rows), target_matrix(train_rows, targets)
     x_test, y_test = _load(test_rows), target_matrix(test_rows, targets)
-    settings = ClassifierSettings(arch=ccfg["arch"], epochs=ccfg["epochs"], batch_size=ccfg["batch_size"], lr=ccfg["lr"])
+    settings = ClassifierSettings(arch=ccfg["arch"], epochs=ccfg["epochs"], batch_size=ccfg["batch_size"], lr=ccfg["lr"], width=ccfg.get("width", 16))
     log.info("%s/%s: %d training images, %d real test images, targets %s", dataset, source, len(train_rows), len(test_rows), targets)
 
     per_seed = []
