@@ -1,0 +1,43 @@
+"""Sampling with δ under DDIM and DDPM, shared noise across δ, gradient accumulation, prompts."""
+
+import pytest
+import torch
+
+from ldbench.methods import MethodConfig, get_strategy
+from ldbench.prompts import build_prompt
+from ldbench.sample import generate, initial_noise
+from ldbench.train import TrainSettings, train
+
+
+@pytest.mark.parametrize("scheduler", ["ddim", "ddpm"])
+def test_generate_is_deterministic_and_delta_changes_output(tiny_components, scheduler):
+    prompts = ["a brain MRI of a 70 year old female with Alzheimer's disease"] * 3
+    kwargs = dict(seed=1, scheduler_name=scheduler, steps=3, guidance_scale=2.0, batch_size=2)
+    a = generate(tiny_components, prompts, delta=0.0, **kwargs)
+    assert a.shape == (3, 3, 16, 16) and a.min() >= -1 and a.max() <= 1
+    assert torch.equal(a, generate(tiny_components, prompts, delta=0.0, **kwargs))
+    assert not torch.equal(a, generate(tiny_components, prompts, delta=0.1, **kwargs))
+
+
+def test_initial_noise_is_independent_of_batching():
+    whole = initial_noise(4, (4, 2, 2), seed=3)
+    assert torch.equal(whole[2:], initial_noise(2, (4, 2, 2), seed=3, offset=2))
+
+
+def test_gradient_accumulation_steps_the_optimizer_every_k_micro_batches(tiny_components, latent_set, tmp_path):
+    strategy = get_strategy("basic_ft", MethodConfig(lr=1e-2))
+    calls = []
+    strategy.after_optimizer_step = lambda components: calls.append(1)
+    settings = TrainSettings(steps=4, batch_size=2, lr=1e-2, seed=0, gradient_accumulation_steps=2, log_every=1)
+    train(tiny_components, strategy, latent_set, settings, tmp_path / "w")
+    assert len(calls) == 2
+
+
+def test_prompts_carry_the_attributes_the_paper_varies():
+    brain = {"age": 71.4, "sex": "F", "diagnosis": "AD"}
+    assert build_prompt(brain, "brain", "brain MRI") == "a brain MRI of a 71 year old female with Alzheimer's disease"
+    cxr = {"age": 64, "sex": "Male", "label_Cardiomegaly": 1, "label_Pleural Effusion": 1}
+    assert build_prompt(cxr, "cxr", "<ld-cxr>") == "a <ld-cxr> of a 64 year old male with cardiomegaly and pleural effusion"
+    assert build_prompt({"age": 30, "sex": "F"}, "cxr", "chest x-ray").endswith("with no finding")
+    with pytest.raises(ValueError, match="sex"):
+        build_prompt({"age": 30, "sex": "unknown", "diagnosis": "CN"}, "brain", "brain MRI")
