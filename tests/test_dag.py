@@ -41,3 +41,29 @@ def test_paper_config_uses_real_data_and_sd_weights(tmp_path):
     counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/paper.yaml").stdout)
     assert "make_phantoms" not in counts and "pretrain_base" not in counts
     assert counts["finetune"] == 16 and counts["preprocess"] == 2
+
+
+def _resources_by_rule(output: str) -> dict[str, dict[str, str]]:
+    found = {}
+    for block in output.split("\nrule ")[1:]:
+        rule = block.split(":", 1)[0]
+        line = re.search(r"^\s+resources: (.*)$", block, re.M)
+        if line:
+            found.setdefault(rule, dict(kv.split("=", 1) for kv in line.group(1).split(", ")))
+    return found
+
+
+def test_slurm_profile_resources(tmp_path):
+    """Dry run through profiles/slurm (the executor plugin must be installed, sbatch is not called)."""
+    from workflow_helpers import REPO
+
+    workdir = prepare_workdir(tmp_path)
+    out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
+    resources = _resources_by_rule(out)
+    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier"):
+        r = resources[rule]
+        assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
+        assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)
+    for rule in ("make_phantoms", "preprocess", "evaluate"):
+        r = resources[rule]
+        assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)

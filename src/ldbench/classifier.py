@@ -50,7 +50,7 @@ class SmallCNN(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """torchvision's ResNet-18, random init, one input channel."""
+    """torchvision's ResNet-18, random init, one input channel (its widths are fixed; ``width`` is unused)."""
 
     def __init__(self, n_outputs: int, width: int = 32):
         super().__init__()

@@ -75,7 +75,7 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 def write_csv(path: str | os.PathLike, frame) -> None:
-    """Write a pandas DataFrame as CSV atomically, with a fixed float format for byte-stable tables."""
+    """Write a pandas DataFrame as CSV atomically, without the index and with Unix line endings."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n")
 
