@@ -46,6 +46,11 @@ def gray_uint8_to_unit(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).float().div(255.0)[:, None]
 
 
+def load_classifier_inputs(paths: Sequence[str | Path]) -> torch.Tensor:
+    """Image files → (N, 1, H, W) float in [0, 1], the classifier's and feature extractor's input."""
+    return gray_uint8_to_unit(np.stack([read_gray(p) for p in paths]))
+
+
 def save_png(path: str | Path, pixels: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         Image.fromarray(pixels).save(tmp, format="PNG", optimize=False)

@@ -13,15 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import ClassifierSettings, bootstrap_auc_ci, macro_auc, predict, save_classifier, train_classifier
-from ..images import gray_uint8_to_unit, read_gray
+from ..images import load_classifier_inputs
 from ..utils import LdbenchError, write_json
 from .common import draw_rows, read_slices, split_rows, target_matrix, task_rows
 
 log = logging.getLogger("ldbench")
-
-
-def _load(rows: pd.DataFrame):
-    return gray_uint8_to_unit(np.stack([read_gray(p) for p in rows["image"]]))
 
 
 def training_rows(cfg: dict, dataset: str, source: str, slices: pd.DataFrame, sample_csvs: list[Path]) -> pd.DataFrame:
@@ -44,8 +40,8 @@ def train_and_score(cfg: dict, dataset: str, source: str, slices_csv: Path, samp
     slices = read_slices(slices_csv)
     train_rows = training_rows(cfg, dataset, source, slices, sample_csvs)
     test_rows = task_rows(split_rows(slices, "test"), ds_cfg)
-    x_train, y_train = _load(train_rows), target_matrix(train_rows, targets)
-    x_test, y_test = _load(test_rows), target_matrix(test_rows, targets)
+    x_train, y_train = load_classifier_inputs(train_rows["image"]), target_matrix(train_rows, targets)
+    x_test, y_test = load_classifier_inputs(test_rows["image"]), target_matrix(test_rows, targets)
     settings = ClassifierSettings(arch=ccfg["arch"], epochs=ccfg["epochs"], batch_size=ccfg["batch_size"], lr=ccfg["lr"], width=ccfg.get("width", 16))
     log.info("%s/%s: %d training images, %d real test images, targets %s", dataset, source, len(train_rows), len(test_rows), targets)
 

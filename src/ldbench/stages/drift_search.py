@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..classifier import extract_features, load_classifier
-from ..images import gray_uint8_to_unit, read_gray, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_classifier_inputs, read_gray, to_gray_uint8
 from ..metrics import fid_from_features, l1_distance
 from ..models import load_components, read_metadata
 from ..sample import generate
@@ -42,7 +42,7 @@ def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, cla
     classifier, targets = load_classifier(classifier_path)
     labels = torch.from_numpy(target_matrix(rows, targets))
     test = split_rows(slices, "test")
-    real_features = extract_features(classifier, gray_uint8_to_unit(np.stack([read_gray(p) for p in test["image"]])))
+    real_features = extract_features(classifier, load_classifier_inputs(test["image"]))
 
     records, sweep = [], []
     for delta in dcfg["grid"]:

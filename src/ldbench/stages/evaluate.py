@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import extract_features, load_classifier
-from ..images import gray_uint8_to_unit, read_gray
+from ..images import load_classifier_inputs
 from ..metrics import fid_from_features, kid_from_features
 from ..utils import write_json
 from .common import read_slices, split_rows
@@ -23,7 +23,7 @@ log = logging.getLogger("ldbench")
 
 
 def _features(classifier, paths) -> np.ndarray:
-    return extract_features(classifier, gray_uint8_to_unit(np.stack([read_gray(p) for p in paths])))
+    return extract_features(classifier, load_classifier_inputs(paths))
 
 
 def evaluate(cfg: dict, dataset: str, samples_csv: Path, slices_csv: Path, classifier_path: Path, out_json: Path) -> dict:
