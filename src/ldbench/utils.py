@@ -115,19 +115,14 @@ def configure_torch(threads: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def setup_logging(log_file: str | os.PathLike | None = None, name: str = "ldbench") -> logging.Logger:
-    """Log to stderr and, when given, to ``log_file`` (Snakemake's ``log:``)."""
+def setup_logging(name: str = "ldbench") -> logging.Logger:
+    """Log to stderr, which a rule's job redirects into its ``log:`` file (``ldbench.workflow``)."""
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
     logger.handlers.clear()
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, mode="w"))
-    for handler in handlers:
-        handler.setFormatter(fmt)
-        logger.addHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
     return logger
 
 
