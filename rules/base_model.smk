@@ -15,6 +15,6 @@ rule pretrain_base:
     resources:
         mem_mb=6000,
         runtime=120,
-        gpu=1,
+        gpu=GPU_PER_JOB,
     script:
         "../workflow_scripts/pretrain_base.py"

@@ -19,6 +19,6 @@ rule train_classifier:
     resources:
         mem_mb=4000,
         runtime=60,
-        gpu=1,
+        gpu=GPU_PER_JOB,
     script:
         "../workflow_scripts/train_classifier.py"

@@ -1,7 +1,12 @@
 # Shared definitions: config validation, the experiment grid, wildcard constraints, paths.
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
+
+# This workflow's own library, as in workflow_scripts/_ldbench_src.py.
+sys.path.insert(0, f"{workflow.basedir}/src")
+from ldbench.gpus import visible_gpus
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -102,3 +107,7 @@ def paper_outputs():
 
 
 THREADS = config.get("threads", 1)
+# GPU rules ask for one GPU where there are GPUs. On a host without any (a CPU-only workstation,
+# CI) they ask for none, so the workstation profile's gpu limit does not serialise them; the SLURM
+# profile sets gpu per rule itself.
+GPU_PER_JOB = 1 if visible_gpus() else 0

@@ -20,6 +20,6 @@ rule drift_search:
     resources:
         mem_mb=4000,
         runtime=120,
-        gpu=1,
+        gpu=GPU_PER_JOB,
     script:
         "../workflow_scripts/drift_search.py"

@@ -17,7 +17,7 @@ rule finetune:
     resources:
         mem_mb=6000,
         runtime=240,
-        gpu=1,
+        gpu=GPU_PER_JOB,
     params:
         base_model=base_model_path(),
         work_dir="results/checkpoints/{dataset}/{method}/{ld}",

@@ -18,6 +18,6 @@ rule synthesize:
     resources:
         mem_mb=4000,
         runtime=120,
-        gpu=1,
+        gpu=GPU_PER_JOB,
     script:
         "../workflow_scripts/synthesize.py"

@@ -1,6 +1,8 @@
-"""Shared fixtures: a tiny SD-architecture model that builds in well under a second."""
+"""Shared fixtures: a tiny SD-architecture model that builds in well under a second, and one
+local run of the smoke DAG that the end-to-end, SLURM and interruption tests compare against."""
 
 import copy
+import shutil
 
 import pytest
 import torch
@@ -51,3 +53,14 @@ def latent_set(tiny_components):
     mean = torch.randn(6, 4, size, size, generator=g)
     prompts = [f"a brain MRI of a {70 + i} year old female with no cognitive impairment" for i in range(6)]
     return LatentSet(mean, torch.full_like(mean, 0.01), prompts)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """The smoke DAG run locally once per test session, in a fresh working directory."""
+    from workflow_helpers import SMOKE, prepare_workdir, snakemake
+
+    workdir = prepare_workdir(tmp_path_factory.mktemp("smoke_local"))
+    snakemake(workdir, *SMOKE)
+    yield workdir
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -26,13 +26,27 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     assert counts["paper_tables"] == 1 and counts["paper_figures"] == 1
 
 
-def test_every_rule_logs_and_declares_resources(tmp_path):
+@pytest.mark.parametrize("devices,gpu", [("0,1", "gpu=1"), ("", "gpu=0")])
+def test_every_rule_logs_and_declares_resources(tmp_path, devices, gpu):
+    """GPU rules ask for a GPU where the host has some, and for none on a CPU-only host."""
     workdir = prepare_workdir(tmp_path)
-    out = snakemake(workdir, "-n", "--workflow-profile", "none", "-p", "--forceall").stdout
+    out = snakemake(workdir, "-n", "--workflow-profile", "none", "-p", "--forceall", env={"CUDA_VISIBLE_DEVICES": devices}).stdout
     assert "results/logs/" in out
     for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier"):
         block = out.split(f"rule {rule}:")[1].split("\n\n")[0]
-        assert re.search(r"resources:.*mem_mb=\d+", block) and "gpu=1" in block and "runtime=" in block, block
+        assert re.search(r"resources:.*mem_mb=\d+", block) and gpu in block and "runtime=" in block, block
+
+
+def test_workstation_profile_limits_gpus_and_resumes(tmp_path):
+    """profiles/default is loaded when no profile is named; it caps GPU jobs and re-runs incomplete jobs."""
+    import yaml
+    from workflow_helpers import REPO
+
+    profile = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
+    assert profile["resources"]["gpu"] >= 1
+    assert profile["keep-going"] and profile["rerun-incomplete"]
+    out = snakemake(prepare_workdir(tmp_path), "-n", "--cores", "2", env={"CUDA_VISIBLE_DEVICES": "0"})
+    assert f"Using workflow specific profile {REPO / 'profiles/default'}" in out.stderr
 
 
 def test_paper_config_uses_real_data_and_sd_weights(tmp_path):

@@ -6,25 +6,18 @@ import shutil
 import pandas as pd
 import pytest
 
-from workflow_helpers import REPO, prepare_workdir, snakemake
+from workflow_helpers import REPO, SMOKE, TABLE, prepare_workdir, snakemake
 
 pytestmark = pytest.mark.slow
 
-TABLE = "results/paper/table1_finetuning"
-SMOKE = ["--cores", "2", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml"]
-
 
 @pytest.fixture(scope="module")
-def smoke_runs(tmp_path_factory):
-    """Two independent runs of the smoke DAG in fresh working directories."""
-    runs = []
-    for name in ("first", "second"):
-        workdir = prepare_workdir(tmp_path_factory.mktemp(name))
-        snakemake(workdir, *SMOKE)
-        runs.append(workdir)
-    yield runs
-    for workdir in runs:
-        shutil.rmtree(workdir, ignore_errors=True)
+def smoke_runs(smoke_run, tmp_path_factory):
+    """The session's smoke run and a second, independent one in another fresh working directory."""
+    second = prepare_workdir(tmp_path_factory.mktemp("second"))
+    snakemake(second, *SMOKE)
+    yield [smoke_run, second]
+    shutil.rmtree(second, ignore_errors=True)
 
 
 def test_table1_is_complete_and_finite(smoke_runs):

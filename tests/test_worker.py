@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +59,7 @@ def _client(tmp_path, exit_code: int):
 
 def test_worker_runs_script_with_client_context(tmp_path, isolated_socket, monkeypatch):
     monkeypatch.setattr(worker, "PRELOAD", ())
-    server = subprocess.Popen([sys.executable, "-c", f"from ldbench import worker; from pathlib import Path; worker.PRELOAD=(); worker.PRELOAD_ATTRIBUTES={{}}; worker.IDLE_SECONDS=30; worker.serve(Path({str(isolated_socket)!r}))"])
+    server = _start_server(isolated_socket)
     try:
         first = _client(tmp_path, 0)
         assert first.returncode == 0, first.stderr
@@ -71,6 +73,51 @@ def test_worker_runs_script_with_client_context(tmp_path, isolated_socket, monke
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _start_server(path):
+    code = f"from ldbench import worker; from pathlib import Path; worker.PRELOAD=(); worker.PRELOAD_ATTRIBUTES={{}}; worker.IDLE_SECONDS=30; worker.serve(Path({str(path)!r}))"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def test_job_dies_with_its_killed_client(tmp_path, isolated_socket):
+    """kill -9 of a Snakemake run must not leave its jobs running inside the worker."""
+    server = _start_server(isolated_socket)
+    script = tmp_path / "job.py"
+    script.write_text("import os, time\nopen('job.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
+    client = tmp_path / "client.py"
+    client.write_text(
+        "from ldbench import worker\nfrom pathlib import Path\nworker.socket_path = lambda: Path(%r)\n" % str(isolated_socket)
+        + CLIENT.format(script=str(script))
+    )
+    env = {**os.environ, "LDBENCH_WARM_WORKER": "1"}
+    env.pop("SLURM_JOB_ID", None)
+    proc = subprocess.Popen([sys.executable, str(client)], cwd=tmp_path, env=env)
+    try:
+        pid_file = tmp_path / "job.pid"
+        deadline = time.monotonic() + 120
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        job_pid = int(pid_file.read_text())
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(job_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(job_pid), "the job outlived its client"
+        assert server.poll() is None, "the server itself must survive"
+    finally:
+        proc.kill()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_worker_disabled_runs_inline(monkeypatch):

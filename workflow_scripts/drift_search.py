@@ -1,5 +1,7 @@
 """Rule drift_search: the δ grid for one LD model, loaded once."""
 
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
 from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports

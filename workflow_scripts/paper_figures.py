@@ -1,5 +1,7 @@
 """Rule paper_figures: the δ sweep (Fig. 2) and samples per method ± LD (Figs. 4–5)."""
 
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
 from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports

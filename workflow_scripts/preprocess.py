@@ -1,5 +1,7 @@
 """Rule preprocess: raw volumes / X-rays → slice table, PNGs and a data overview figure."""
 
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
 from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports

@@ -116,7 +116,9 @@ def _connect_or_start(path: Path) -> socket.socket | None:
         if sock is not None:
             return sock
         log = open(f"{path}.log", "ab")
-        subprocess.Popen([sys.executable, "-m", "ldbench.worker", str(path)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        src = str(Path(__file__).resolve().parents[1])  # the server imports this very library
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+        subprocess.Popen([sys.executable, "-m", "ldbench.worker", str(path)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env)
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.2)
@@ -132,7 +134,7 @@ def run_in_worker(snakemake, script: str) -> int | None:
     if sock is None:
         return None
     with sock:
-        request = pickle.dumps({"script": script, "snakemake": snakemake, "cwd": os.getcwd(), "env": dict(os.environ), "argv": sys.argv}, protocol=4)
+        request = pickle.dumps({"script": script, "snakemake": snakemake, "cwd": os.getcwd(), "env": dict(os.environ), "argv": sys.argv, "path": sys.path}, protocol=4)
         socket.send_fds(sock, [b"J"], [0, 1, 2])
         _send(sock, request)
         (child,) = struct.unpack("!q", _recv_exact(sock, 8))
@@ -168,6 +170,7 @@ def _run_child(payload: bytes, fds: list[int]) -> None:
         os.environ.update(request["env"])
         os.environ[IN_WORKER] = "1"
         sys.argv = request["argv"]
+        sys.path[:] = request["path"]  # as the client had it: Snakemake's preamble extends it
         import runpy
 
         runpy.run_path(request["script"], init_globals={"snakemake": request["snakemake"]}, run_name="__main__")
@@ -182,6 +185,18 @@ def _run_child(payload: bytes, fds: list[int]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _kill_orphans(children: dict[int, socket.socket], ready: list) -> None:
+    """A client that vanished (SIGKILLed with its Snakemake) takes its job with it.
+
+    Clients send nothing after the request, so a readable connection means end of file. Without
+    this, a job of a killed run would keep writing its outputs while the rerun starts it afresh.
+    """
+    for pid, conn in children.items():
+        if conn in ready:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # the child called setsid: its group is its pid
 
 
 def serve(path: Path) -> None:
@@ -202,8 +217,9 @@ def serve(path: Path) -> None:
     last_activity = time.monotonic()
     try:
         while True:
-            ready, _, _ = select.select([listener], [], [], 0.2)
-            if ready:
+            ready, _, _ = select.select([listener, *children.values()], [], [], 0.2)
+            _kill_orphans(children, ready)
+            if listener in ready:
                 conn, _ = listener.accept()
                 try:
                     _, fds, _, _ = socket.recv_fds(conn, 1, 3)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from .gpus import claim_gpus
 from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
 
 
@@ -40,13 +41,16 @@ def _redirect_output(log_file: str) -> None:
 
 @contextlib.contextmanager
 def stage(snakemake) -> Iterator[dict]:
-    """Run a stage inside a rule: log to the rule's ``log:``, use its threads, seed from config.
+    """Run a stage inside a rule: log to the rule's ``log:``, use its threads and its own GPU
+    (on a workstation, see ``ldbench.gpus``), seed from config.
 
     A user-facing problem (LdbenchError) ends the job with its message and no traceback.
     """
     if snakemake.log:
         _redirect_output(snakemake.log[0])
     log = setup_logging()
+    if int(snakemake.resources.get("gpu", 0) or 0) > 0 and "SLURM_JOB_ID" not in os.environ:
+        claim_gpus(int(snakemake.resources.get("gpu")))  # before anything starts CUDA
     configure_torch(snakemake.threads)
     config = snakemake.config
     seed_everything(int(config.get("seed", 0)))
