@@ -178,8 +178,12 @@ class _Anatomy:
         self.knob = 0.04 + 0.015 * rng.uniform(0, 1) + 0.0006 * max(0.0, spec.age - 40)
         self.ctr_normal = float(rng.uniform(*NORMAL_CTR))
         self.heart_cx = 0.06 + 0.02 * rng.uniform(-1, 1)
-        self.heart_cy = self.v_cp - 0.36 + 0.02 * rng.uniform(-1, 1)
+        self.heart_cy = self.v_cp - 0.36 + 0.02 * rng.uniform(-1, 1)  # cardiac level (hila sit above it)
         self.heart_b = 0.27 + 0.02 * rng.uniform(-1, 1)
+        # The heart sits on the diaphragm: its silhouette is the upper part of a shape whose lower
+        # half hides in the subdiaphragmatic soft tissue (no lung under it), widest near the domes.
+        self.heart_base_v = self.heart_cy + 0.16
+        self.heart_half_h = self.heart_b + 0.09
         self.rib_phase = 0.02 * rng.uniform(-1, 1)
         self.rib_jitter = 0.012 * rng.standard_normal((2, 12))
         self.rib_curv = 0.30 + 0.05 * rng.uniform(-1, 1)
@@ -197,12 +201,19 @@ class _Anatomy:
         return self.w0 * (0.50 + 0.50 * np.sqrt(t))
 
     def heart_extent(self, s: int, v, ctr: float):
+        """How far the cardiac silhouette reaches on side ``s`` (image coordinates) at height ``v``.
+
+        The right border (right atrium) is a short convexity just right of the spine; the left
+        border runs from the hilum down and out to the apex on the left hemidiaphragm.
+        """
         hw = ctr * 2.0 * self.w0
-        a = (0.38 if s < 0 else 0.62) * hw
-        r = np.sqrt(np.clip(1.0 - ((v - self.heart_cy) / self.heart_b) ** 2, 0, 1))
-        # the heart is widest in its lower half; taper the top
-        taper = 0.75 + 0.25 * np.clip((v - self.heart_cy + self.heart_b) / self.heart_b, 0, 1)
-        return a * r * taper - s * (-self.heart_cx)
+        if s < 0:
+            a, cy, b = 0.36 * hw, self.heart_base_v - 0.02, 0.85 * self.heart_half_h
+        else:
+            a, cy, b = 0.64 * hw, self.heart_base_v + 0.04, 1.10 * self.heart_half_h
+        r = np.clip(1.0 - ((v - cy) / b) ** 2, 0, 1) ** 0.4  # convex borders, a rounded top
+        taper = 0.65 + 0.35 * np.clip((v - cy + b) / b, 0, 1)  # narrower at the top, widest at the base
+        return a * r * taper + s * self.heart_cx
 
     def diaphragm(self, s: int, x):
         xc = 0.40 * self.w0
@@ -287,8 +298,10 @@ def _render(spec: CxrSpec) -> CxrRender:
     A += 0.22 * _ss((an.mediast + 0.03 - np.abs(u)) / 0.05) * _ss((an.heart_cy - v) / 0.1) * _ss((v + 0.95) / 0.2)
     trachea = _ss((0.028 - np.abs(u - 0.004 * (v + 0.4))) / 0.012) * _ss((-0.30 - v) / 0.06) * _ss((v + 0.95) / 0.1)
     A -= 0.10 * trachea
+    heart_soft = _heart_mask(an, ctr_big, 2 * e)
     for s in (-1, 1):
-        A += 0.20 * _ss((v - an.diaphragm(s, s * u)) / 0.08) * _ss((s * u + 0.02) / 0.04)
+        # the heart and the left hemidiaphragm are one silhouette: no edge where they meet
+        A += 0.20 * _ss((v - an.diaphragm(s, s * u)) / 0.08) * _ss((s * u + 0.02) / 0.04) * (1 - heart_soft)
     # humeral heads, scapulae
     for s in (-1, 1):
         r = np.sqrt((u - s * 0.90) ** 2 + (v + 0.68) ** 2) / 0.11
@@ -328,12 +341,7 @@ def _render(spec: CxrSpec) -> CxrRender:
     A -= 0.18 * _ss((1 - rb) / 0.3) * (v > an.diaphragm(1, u) + 0.02)
 
     # ------------------------------------------------------------------ heart (soft tissue between the lungs)
-    def heart_density(c):
-        reg = _heart_ellipse(an, c)
-        below = _ss((an.dome[1] + 0.02 - v) / 0.12)
-        return 0.09 * _ss((1 - reg) / 0.45) * below
-
-    A += heart_density(ctr_big)
+    A += 0.20 * heart_soft
 
     # ------------------------------------------------------------------ bones
     bones = np.zeros_like(u)
@@ -393,7 +401,7 @@ def _render(spec: CxrSpec) -> CxrRender:
             frac = np.clip((x - 0.1) / an.w0, 0, 1)
             meniscus = an.v_cp - h - 0.10 * s_ * frac**2
             # density rises over ~0.1 below the meniscus (layering fluid, thicker towards the base)
-            fluid = _ss((v - meniscus) / 0.10) * _ss((m["min"] + e) / e) * _ss((s * u - 0.02) / 0.02)
+            fluid = _ss((v - meniscus) / 0.10) * _ss(m["min"] / e) * _ss((s * u - 0.02) / 0.02)
             A += (0.40 + 0.15 * _ss((v - meniscus - 0.1) / 0.2)) * fluid
             reg |= fluid > 0
         regions["Pleural Effusion"] = reg
@@ -521,23 +529,20 @@ def _render(spec: CxrSpec) -> CxrRender:
     return CxrRender(img, regions, lung_mask, float(ctr_big), spec)
 
 
-def _heart_ellipse(an: _Anatomy, ctr: float):
-    """Normalised radius² of the cardiac silhouette (< 1 inside)."""
+def _heart_mask(an: _Anatomy, ctr: float, e: float) -> np.ndarray:
+    """Soft cardiac silhouette in [0, 1], exactly between the borders the lungs are cut at."""
     u, v = an.u, an.v
-    right = an.heart_extent(-1, an.heart_cy + 0.3 * an.heart_b, ctr)
-    left = an.heart_extent(1, an.heart_cy + 0.3 * an.heart_b, ctr)
-    hx = np.where(u < an.heart_cx, (an.heart_cx - u) / (right + an.heart_cx), (u - an.heart_cx) / (left - an.heart_cx))
-    return hx**2 + ((v - an.heart_cy - 0.05) / (an.heart_b * 1.05)) ** 2
+    return _ss((an.heart_extent(1, v, ctr) - u) / e) * _ss((u + an.heart_extent(-1, v, ctr)) / e)
 
 
 def _heart_region(an: _Anatomy, ctr_big: float, e: float) -> np.ndarray:
     """Where a heart of CTR ``ctr_big`` (or any smaller one) can change the image."""
     u, v = an.u, an.v
-    within = np.abs(v - an.heart_cy) < an.heart_b
+    within = np.abs(v - an.heart_base_v) < 1.3 * an.heart_half_h
     reg = np.zeros(u.shape, dtype=bool)
     for s in (-1, 1):
         reg |= within & (s * u < an.heart_extent(s, v, ctr_big) + e) & (s * u > -0.25)
-    return reg | (_heart_ellipse(an, ctr_big) < 1.0)
+    return reg | (_heart_mask(an, ctr_big, e) > 0)
 
 
 def _devices(rng: np.random.Generator, u, v, an: _Anatomy) -> np.ndarray:
