@@ -23,6 +23,7 @@ include: "rules/classify.smk"
 include: "rules/drift_search.smk"
 include: "rules/synthesize.smk"
 include: "rules/evaluate.smk"
+include: "rules/counterfactual.smk"
 include: "rules/paper.smk"
 
 

@@ -15,6 +15,7 @@ METHODS = list(config["finetune"]["methods"])
 LDS = ["noLD", "LD"]
 EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
 RPS = config["paper"]["real_plus_synthetic"]
+CF = config["counterfactual"]
 
 
 def check_config():
@@ -37,6 +38,10 @@ def check_config():
             raise ValueError(
                 f"datasets.{name}.source: '{ds['source']}' is not a {ds['kind']} source; allowed: {sorted(allowed)}"
             )
+    if CF["method"] not in METHODS:
+        raise ValueError(
+            f"counterfactual.method: '{CF['method']}' is not in finetune.methods {METHODS}"
+        )
     if RPS["method"] not in METHODS:
         raise ValueError(
             f"paper.real_plus_synthetic.method: '{RPS['method']}' is not in finetune.methods {METHODS}"
@@ -52,6 +57,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     method="|".join(METHODS),
     ld="noLD|LD",
+    editor="|".join(CF["editors"]),
     source="real|(real\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
 
@@ -97,12 +103,35 @@ def classifier_sources():
     ]
 
 
+def counterfactual_inputs(wildcards):
+    """The editing method's models without and with LD, and the LD model's searched δ."""
+    models = f"results/models/{wildcards.dataset}/{CF['method']}"
+    return {
+        "model_noLD": f"{models}/noLD",
+        "model_LD": f"{models}/LD",
+        "chosen": f"results/drift/{wildcards.dataset}/{CF['method']}/LD/chosen.json",
+    }
+
+
+def counterfactual_results():
+    return expand(
+        "results/counterfactual/{dataset}/{editor}",
+        dataset=DATASETS,
+        editor=CF["editors"],
+    )
+
+
 def paper_outputs():
     return [
         multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
         multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
         multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
         expand("results/figures/data_{dataset}.png", dataset=DATASETS),
+        "results/paper/paper_comparison.md",
+        multiext("results/paper/table_delta_ablation", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
+        expand("results/paper/fig1_counterfactuals_{editor}.png", editor=CF["editors"]),
     ]
 
 

@@ -14,10 +14,25 @@ rule paper_tables:
             dataset=DATASETS,
             source=classifier_sources(),
         ),
+        grids=expand(
+            "results/drift/{dataset}/{method}/LD/grid.csv",
+            dataset=DATASETS,
+            method=METHODS,
+        ),
     output:
-        report(
+        table1=report(
             multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
             caption="../report/table1.rst",
+            category="Tables",
+        ),
+        comparison=report(
+            "results/paper/paper_comparison.md",
+            caption="../report/paper_comparison.rst",
+            category="Tables",
+        ),
+        ablation=report(
+            multiext("results/paper/table_delta_ablation", ".csv", ".md", ".tex"),
+            caption="../report/table_delta_ablation.rst",
             category="Tables",
         ),
     log:
@@ -68,3 +83,37 @@ rule paper_figures:
         sweep_method=RPS["method"],
     script:
         "../workflow_scripts/paper_figures.py"
+
+
+rule paper_counterfactual:
+    input:
+        results=counterfactual_results(),
+    output:
+        edit=report(
+            multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
+            caption="../report/table_counterfactual.rst",
+            category="Tables",
+        ),
+        truth=report(
+            multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
+            caption="../report/table_cf_groundtruth.rst",
+            category="Tables",
+        ),
+        figures=report(
+            expand(
+                "results/paper/fig1_counterfactuals_{editor}.{ext}",
+                editor=CF["editors"],
+                ext=["png", "pdf"],
+            ),
+            caption="../report/fig1.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/paper_counterfactual/counterfactual.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        editors=CF["editors"],
+    script:
+        "../workflow_scripts/paper_counterfactual.py"

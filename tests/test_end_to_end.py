@@ -43,15 +43,29 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
     logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
-    assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate", "paper_tables", "paper_figures"} <= logs
+    assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate",
+            "counterfactual", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
     rerun = snakemake(workdir, *SMOKE, "-n")
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
+def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
+    edits = pd.read_csv(smoke_runs[0] / "results/paper/table_counterfactual.csv")
+    assert len(edits) == 2 * 2 * 2 * 2  # dataset × editor × task × {noLD, LD}
+    assert set(edits["editor"]) == {"SDEdit (img2img)", "DDIM inversion + prompt swap"}
+    assert edits["ssim_to_source"].between(-1, 1).all() and edits["flipped"].between(0, 1).all()
+    assert edits["lpips"].str.startswith("unavailable").all()  # never a stand-in under LPIPS's name
+    truth = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_groundtruth.csv")
+    assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all()
+    for editor in ("sdedit", "ddim_inversion"):
+        assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
+
+
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
-    for ext in (".csv", ".md", ".tex"):
-        assert (first / f"{TABLE}{ext}").read_bytes() == (second / f"{TABLE}{ext}").read_bytes(), ext
+    for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_delta_ablation"):
+        for ext in (".csv", ".md", ".tex"):
+            assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
 
 
 def test_snakefmt_and_lint_pass():
@@ -62,3 +76,15 @@ def test_snakefmt_and_lint_pass():
     assert fmt.returncode == 0, fmt.stderr
     lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
+    workdir = smoke_runs[0]
+    snakemake(workdir, *SMOKE, "--report", "results/report.html")
+    html = (workdir / "results/report.html").read_text()
+    for name in ("table1_finetuning", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation",
+                 "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig5_samples_per_method"):
+        assert name in html, name
+    assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened
+    comparison = (workdir / "results/paper/paper_comparison.md").read_text()
+    assert "LD lowers FID for every method" in comparison and "49.68" in comparison

@@ -62,3 +62,19 @@ def test_macro_auc_and_bootstrap():
     assert np.isnan(macro_auc(np.array([[0.2], [0.4]]), one_class)[0])
     lo, hi = bootstrap_auc_ci(perfect, labels, n_boot=50, seed=0)
     assert lo == hi == 1.0
+
+
+def test_ssim_and_psnr_known_values():
+    from ldbench.metrics import masked_l1, psnr, ssim
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(20, 200, (32, 32)).astype(np.uint8)
+    assert ssim(a, a) == pytest.approx(1.0) and psnr(a, a) == float("inf")
+    b = (a.astype(int) + 10).astype(np.uint8)  # MSE 100 → 10·log10(255²/100)
+    assert psnr(a, b) == pytest.approx(10 * np.log10(255**2 / 100))
+    assert ssim(a, 255 - a) < 0  # anti-correlated structure
+    mask = np.zeros_like(a, dtype=bool)
+    mask[:8] = True
+    assert masked_l1(a, b, mask) == pytest.approx(10 / 255) and np.isnan(masked_l1(a, b, np.zeros_like(mask)))
+    with pytest.raises(LdbenchError, match="equal shape"):
+        ssim(a, a[:16])

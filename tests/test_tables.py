@@ -45,3 +45,43 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
 def test_table1_refuses_a_nan_cell(tmp_path):
     with pytest.raises(LdbenchError, match="FID"):
         table1_frame(*_files(tmp_path, fid=float("nan")))
+
+
+def test_paper_comparison_verdicts_are_computed_from_the_run(tmp_path):
+    from ldbench.report.comparison import comparison_markdown
+
+    metric, auc = _files(tmp_path)
+    fids = {("brain", "LD"): 10.0, ("brain", "noLD"): 20.0, ("cxr", "LD"): 30.0, ("cxr", "noLD"): 20.0}
+    for (d, m, ld), path in metric.items():
+        obj = json.loads(path.read_text())
+        obj["fid"] = fids[(d, ld)] + (0.5 if m == "dreambooth" else 0.0)
+        path.write_text(json.dumps(obj))
+    _write(auc[("cxr", "real+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "n_test": 8})
+    md = comparison_markdown(table1_frame(metric, auc))
+    assert "**brain: LD lowers FID for every method** — holds" in md
+    assert "**cxr: LD lowers FID for every method** — does not hold" in md and "not for Basic FT, DreamBooth" in md
+    assert "**brain: Basic FT + LD has the lowest FID** — holds" in md
+    assert "**cxr: Basic FT + LD has the lowest FID** — does not hold" in md
+    assert "**brain: real + synthetic training beats real only (AUC)** — does not hold" in md  # 0.9 vs 0.9: not better
+    assert "**cxr: real + synthetic training beats real only (AUC)** — does not hold" in md
+    assert "| brain | Basic FT | yes | 49.68 | 10.000 |" in md  # the paper's cell beside this run's
+    assert "FID (domain features)" in md
+
+
+def test_delta_ablation_marks_the_chosen_delta(tmp_path):
+    from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
+
+    grids = {}
+    for method, best in (("basic_ft", 0.05), ("dreambooth", -0.05)):
+        folder = tmp_path / method
+        folder.mkdir()
+        scores = {-0.05: 0.3, 0.0: 0.2, 0.05: 0.1} if best > 0 else {-0.05: 0.1, 0.0: 0.2, 0.05: 0.3}
+        pd.DataFrame([{"delta": d, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4} for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
+        _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1})
+        grids[("brain", method)] = folder
+    frame = delta_ablation_frame(grids)
+    assert len(frame) == 6 and frame["chosen"].sum() == 2
+    write_delta_ablation(frame, tmp_path / "ablation", train_delta=0.05, steps=20)
+    md = (tmp_path / "ablation.md").read_text()
+    assert "| brain | Basic FT | 0.3000 / 3 | 0.2000 / 2 | 0.1000 / 1 * |" in md
+    assert "| brain | DreamBooth | 0.1000 / 1 * |" in md and "each of the 20 reverse steps" in md

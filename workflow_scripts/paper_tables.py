@@ -8,6 +8,8 @@ warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips hea
 
 from pathlib import Path  # noqa: E402
 
+from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation  # noqa: E402
+from ldbench.report.comparison import write_comparison  # noqa: E402
 from ldbench.report.tables import table1_frame, write_table1  # noqa: E402
 
 with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
@@ -17,4 +19,9 @@ with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
         method, ld = stem.rsplit("-", 1)
         metric_files[(dataset, method, ld)] = Path(path)
     auc_files = {(Path(path).parts[-3], Path(path).stem): Path(path) for path in snakemake.input.auc}
-    write_table1(table1_frame(metric_files, auc_files), Path(snakemake.output[0]).with_suffix(""))
+    frame = table1_frame(metric_files, auc_files)
+    write_table1(frame, Path(snakemake.output.table1[0]).with_suffix(""))
+    write_comparison(frame, Path(snakemake.output.comparison))  # verdicts from the unrounded numbers
+    grids = {(Path(p).parts[-4], Path(p).parts[-3]): Path(p).parent for p in snakemake.input.grids}
+    write_delta_ablation(delta_ablation_frame(grids), Path(snakemake.output.ablation[0]).with_suffix(""),
+                         config["drift"]["train_delta"], config["sampling"]["steps"])

@@ -6,10 +6,14 @@ Which features go in is the caller's choice and is recorded beside every number
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from cleanfid import fid as cleanfid_fid
 
 from .utils import LdbenchError
+
+INCEPTION_FILE = "inception-2015-12-05.pt"  # the name clean-fid downloads its torchscript under
 
 
 def _check(name: str, feats: np.ndarray) -> np.ndarray:
@@ -46,3 +50,59 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, subset_size: int, num_
 def l1_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute pixel difference of paired uint8 images, in [0, 1] units."""
     return float(np.mean(np.abs(a.astype(np.float64) - b.astype(np.float64))) / 255.0)
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 2:
+        raise LdbenchError(f"image metrics need two grayscale images of equal shape, got {a.shape} and {b.shape}")
+    return a.astype(np.float64), b.astype(np.float64)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM of two uint8 grayscale images (scikit-image defaults: 7×7 uniform window; data range 255)."""
+    from skimage.metrics import structural_similarity
+
+    a, b = _pair(a, b)
+    return float(structural_similarity(a, b, data_range=255.0))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two uint8 grayscale images (data range 255); inf for identical images."""
+    a, b = _pair(a, b)
+    mse = float(np.mean((a - b) ** 2))
+    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
+
+
+def masked_l1(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute difference (in [0, 1] units) over the pixels where ``mask`` is true; nan if none."""
+    a, b = _pair(a, b)
+    mask = np.asarray(mask, dtype=bool)
+    return float(np.abs(a - b)[mask].mean() / 255.0) if mask.any() else float("nan")
+
+
+def inception_features(paths, weights: str | Path, batch_size: int = 32) -> np.ndarray:
+    """clean-fid's own "clean" Inception features (PIL bicubic resize to 299², pool3, 2048-d).
+
+    ``weights`` is a local copy of the torchscript clean-fid would download; it is loaded through
+    clean-fid's ``InceptionV3W`` from a temporary folder that names it as clean-fid expects.
+    """
+    import tempfile
+
+    import torch
+    from cleanfid.fid import get_files_features
+    from cleanfid.inception_torchscript import InceptionV3W
+
+    weights = Path(weights)
+    if not weights.is_file():
+        raise LdbenchError(f"metrics.inception_weights: {weights} does not exist")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / INCEPTION_FILE).symlink_to(weights.resolve())
+        try:
+            model = InceptionV3W(folder, download=False, resize_inside=False).to(device).eval()
+        except Exception as err:  # torch.jit raises several types for a file that is not the torchscript
+            raise LdbenchError(f"metrics.inception_weights: {weights} is not clean-fid's Inception torchscript ({err})") from err
+    feats = get_files_features([str(p) for p in paths], model=model, num_workers=0, batch_size=batch_size,
+                               device=device, mode="clean", verbose=False)
+    return _check(f"Inception features of {len(paths)} images", feats)

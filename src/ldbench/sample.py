@@ -50,14 +50,33 @@ def denoise(
     on_step: Callable[[int, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
     """Reverse process from z_T = noise + δ with the drifted step; returns z_0 (scaled latents)."""
-    unet = components.unet
-    device = next(unet.parameters()).device
+    device = next(components.unet.parameters()).device
     scheduler.set_timesteps(steps, device=device)
     latents = drift.initial_latents(noise.to(device), delta, scheduler.init_noise_sigma)
+    return reverse_process(components, latents, scheduler.timesteps, cond, uncond, delta, scheduler, guidance_scale, generator, on_step)
+
+
+@torch.no_grad()
+def reverse_process(
+    components: Components,
+    latents: torch.Tensor,
+    timesteps: torch.Tensor,
+    cond: torch.Tensor,
+    uncond: torch.Tensor | None,
+    delta: float,
+    scheduler,
+    guidance_scale: float,
+    generator: torch.Generator | None = None,
+    on_step: Callable[[int, torch.Tensor], None] | None = None,
+) -> torch.Tensor:
+    """Drifted reverse steps over ``timesteps`` (a tail of the scheduler's, for editing) from ``latents``."""
+    unet = components.unet
+    device = next(unet.parameters()).device
+    latents = latents.to(device)
     use_cfg = guidance_scale > 1.0 and uncond is not None
     context = torch.cat([uncond.expand(len(cond), -1, -1), cond]) if use_cfg else cond
     context = context.to(device, unet.dtype)
-    for k, t in enumerate(scheduler.timesteps):
+    for k, t in enumerate(timesteps):
         model_in = torch.cat([latents, latents]) if use_cfg else latents
         model_in = scheduler.scale_model_input(model_in, t)
         eps = unet(model_in, t, context).sample

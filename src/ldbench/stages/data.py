@@ -12,19 +12,28 @@ from ..utils import LdbenchError
 log = logging.getLogger("ldbench")
 
 
+def phantom_arguments(ds_cfg: dict, seed: int, image_size: int) -> dict:
+    """Everything that determines a phantom dataset besides its kind (also what recovers its
+    ground-truth counterfactuals, ``ldbench.data.groundtruth``)."""
+    phantom = ds_cfg.get("phantom", {})
+    if ds_cfg["kind"] == "brain":
+        return {"n": phantom.get("n_subjects", 160), "seed": seed, "visits": tuple(phantom.get("visits", (2, 4)))}
+    if ds_cfg["kind"] == "cxr":
+        return {"n": phantom.get("n_patients", 600), "seed": seed, "image_size": max(4 * image_size, 128)}
+    raise LdbenchError(f"unknown dataset kind {ds_cfg['kind']!r}")
+
+
 def make_phantoms(kind: str, ds_cfg: dict, out_root: Path, seed: int, image_size: int) -> None:
     """Write the embedded phantom dataset of ``kind`` in its real on-disk layout under ``out_root``."""
-    phantom = ds_cfg.get("phantom", {})
+    args = phantom_arguments({**ds_cfg, "kind": kind}, seed, image_size)
     if kind == "brain":
         from ..data.phantoms.brain import make_brain_phantom_dataset
 
-        make_brain_phantom_dataset(Path(out_root), n_subjects=phantom.get("n_subjects", 160), seed=seed, visits=tuple(phantom.get("visits", (2, 4))))
-    elif kind == "cxr":
+        make_brain_phantom_dataset(Path(out_root), n_subjects=args["n"], seed=args["seed"], visits=args["visits"])
+    else:
         from ..data.phantoms.cxr import make_cxr_phantom_dataset
 
-        make_cxr_phantom_dataset(Path(out_root), n_patients=phantom.get("n_patients", 600), seed=seed, image_size=max(4 * image_size, 128))
-    else:
-        raise LdbenchError(f"unknown dataset kind {kind!r}")
+        make_cxr_phantom_dataset(Path(out_root), n_patients=args["n"], seed=args["seed"], image_size=args["image_size"])
 
 
 def read_source(ds_cfg: dict, raw_root: Path) -> pd.DataFrame:

@@ -1,0 +1,24 @@
+# Counterfactual editing of real test images (disease addition / removal), without and with LD,
+# scored against the source and, on the phantoms, against the true counterfactual.
+
+
+rule counterfactual:
+    input:
+        unpack(counterfactual_inputs),
+        slices="results/data/{dataset}/slices.csv",
+        classifier="results/classifiers/{dataset}/real/model.pt",
+    output:
+        directory("results/counterfactual/{dataset}/{editor}"),
+    log:
+        "results/logs/counterfactual/{dataset}/{editor}.log",
+    benchmark:
+        "results/benchmarks/counterfactual/{dataset}/{editor}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=GPU_PER_JOB,
+    script:
+        "../workflow_scripts/counterfactual.py"

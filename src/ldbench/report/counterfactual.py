@@ -1,0 +1,131 @@
+"""The counterfactual-editing tables and Fig. 1, from the ``counterfactual`` rule's outputs only.
+
+``table_counterfactual``: per dataset, editor, task and LD, what any dataset can score — identity
+(SSIM / PSNR to the source), LPIPS (as available), effectiveness (target-label probability and
+flip rate of the real-data classifier) and reversibility.
+``table_cf_groundtruth``: the phantom rows against the true counterfactual — SSIM / PSNR / L1 of
+the edit and, for reference, the L1 of the unedited source, plus minimality (mean change outside
+the truly changed region) next to the change inside it.
+Cells are means over the edited images, with n.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..utils import LdbenchError, read_json
+from .render import write_table
+
+MEANS = {
+    "ssim_to_source": "SSIM↑ to source", "psnr_to_source": "PSNR↑ to source", "p_target_edit": "p(target)↑",
+    "flipped": "flip rate↑", "reversibility_l1": "L1↓ edit back",
+    "ssim_to_truth": "SSIM↑ to truth", "psnr_to_truth": "PSNR↑ to truth", "l1_to_truth": "L1↓ to truth",
+    "l1_source_to_truth": "L1 source→truth", "change_outside_region": "L1 change outside↓", "change_inside_region": "L1 change inside",
+}
+IDENTITY = ["ssim_to_source", "psnr_to_source", "p_target_edit", "flipped", "reversibility_l1"]
+TRUTH = ["ssim_to_truth", "psnr_to_truth", "l1_to_truth", "l1_source_to_truth", "change_outside_region", "change_inside_region"]
+
+
+def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
+    """Mean scores per (dataset, editor, task, LD) from ``results[(dataset, editor)]`` folders."""
+    rows, summaries = [], {}
+    for (dataset, editor), folder in sorted(results.items()):
+        summary = read_json(Path(folder) / "summary.json")
+        per_image = pd.read_csv(Path(folder) / "per_image.csv")
+        if per_image.empty:
+            raise LdbenchError(f"{folder}/per_image.csv: no edited images")
+        summaries[(dataset, editor)] = summary
+        for (task, ld), group in per_image.groupby(["task", "ld"], sort=False):
+            row = {"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD",
+                   "delta": float(group["delta"].iloc[0]), "n": len(group), "lpips": summary["lpips"]}
+            for column in MEANS:
+                row[column] = float(group[column].astype(float).mean()) if column in group else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows), summaries
+
+
+def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    shown = frame[["dataset", "editor", "task", "LD", "delta", "n"]].copy()
+    shown["LD"] = np.where(frame["LD"], "yes", "no")
+    shown["delta"] = frame["delta"].map(lambda d: f"{d:+.2f}")
+    shown = shown.rename(columns={"delta": "δ"})
+    for column in columns:
+        digits = 2 if column.startswith("psnr") else 3
+        shown[MEANS[column]] = frame[column].map(lambda x, d=digits: "–" if pd.isna(x) else f"{x:.{d}f}")
+    return shown
+
+
+def write_counterfactual_tables(frame: pd.DataFrame, summaries: dict, stem_edit: Path, stem_truth: Path) -> None:
+    some = next(iter(summaries.values()))
+    settings = (f"Editing model: {some['method']} without LD (δ = 0) and with LD (its searched δ); "
+                f"{some['steps']} DDIM steps, guidance {some['guidance_scale']}, SDEdit strength {some['strength']}, seed {some['seed']}.")
+    lpips = f"LPIPS: {some['lpips']}."
+    write_table(stem_edit, frame.drop(columns=TRUTH), _display(frame, IDENTITY),
+                "Counterfactual editing, with and without LD: identity, effectiveness, reversibility",
+                f"{settings} p(target) and flip rate: the real-data classifier on the edit. {lpips} SSIM: {some['ssim']}; PSNR: {some['psnr']}; L1: {some['l1']}.")
+    truth = frame[frame["ssim_to_truth"].notna()]
+    if truth.empty:
+        truth = frame.iloc[0:0]
+    write_table(stem_truth, truth.drop(columns=IDENTITY), _display(truth, TRUTH),
+                "Counterfactuals against the phantom ground truth (same subject re-rendered with the attribute changed)",
+                f"{settings} 'L1 source→truth' is what leaving the image unedited scores. Minimality: mean |edit − source| "
+                f"outside the region the true counterfactual changes (inside, for comparison). {lpips} "
+                + ("" if len(truth) else "No dataset of this run is a phantom: no ground truth."))
+
+
+def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, editor: str) -> None:
+    """Fig. 1: source, edit without / with LD, truth; difference maps (added green, removed red)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .figures import save_figure
+
+    panels = []
+    for (dataset, ed), folder in sorted(results.items()):
+        if ed != editor:
+            continue
+        summary = read_json(Path(folder) / "summary.json")
+        with np.load(Path(folder) / "examples.npz") as ex:
+            for t_index, task in enumerate(summary["tasks"]):
+                if f"{t_index}_source" in ex:
+                    source = ex[f"{t_index}_source"][0]
+                    edits = [ex[f"{t_index}_noLD"][0], ex[f"{t_index}_LD"][0]]
+                    truth = ex[f"{t_index}_truth"][0] if f"{t_index}_truth" in ex else None
+                    panels.append((f"{dataset}: {task}", source, edits, truth, summary["deltas"]["LD"]))
+    if not panels:
+        raise LdbenchError(f"no counterfactual examples for editor {editor!r}")
+    titles = ["source", "edit, no LD", "edit, LD", "true counterfactual", "difference, no LD", "difference, LD", "true difference"]
+    fig, axes = plt.subplots(len(panels), len(titles), figsize=(1.7 * len(titles), 1.9 * len(panels)), squeeze=False)
+    for r, (name, source, edits, truth, delta) in enumerate(panels):
+        images = [source, *edits, truth]
+        diffs = [_difference_rgb(source, e) for e in edits] + [_difference_rgb(source, truth) if truth is not None else None]
+        for c, img in enumerate(images + diffs):
+            ax = axes[r, c]
+            ax.set_xticks([]), ax.set_yticks([])
+            if img is None:
+                ax.text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=7, transform=ax.transAxes)
+            elif img.ndim == 2:
+                ax.imshow(img, cmap="gray", vmin=0, vmax=255)
+            else:
+                ax.imshow(img)
+            if r == 0:
+                ax.set_title(titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(name.replace(" → ", " →\n") + f"\n(LD: δ = {delta:+.2f})", fontsize=7)
+    fig.suptitle(f"Counterfactuals by {editor.replace('_', ' ')}: added intensity green, removed red", fontsize=9)
+    save_figure(fig, png)
+
+
+def _difference_rgb(source: np.ndarray, edited: np.ndarray) -> np.ndarray:
+    """Black background; green where the edit is brighter than the source, red where darker."""
+    diff = edited.astype(np.float32) - source.astype(np.float32)
+    scale = max(float(np.percentile(np.abs(diff), 99)), 1.0)
+    rgb = np.zeros((*diff.shape, 3), dtype=np.float32)
+    rgb[..., 1] = np.clip(diff / scale, 0, 1)
+    rgb[..., 0] = np.clip(-diff / scale, 0, 1)
+    return rgb

@@ -1,0 +1,167 @@
+"""Stage ``counterfactual``: edit real test images to the opposite label, with and without LD.
+
+Tasks (one attribute changed, the prompt changed accordingly):
+  brain  CN → AD (disease addition) and AD → CN (removal);
+  cxr    No Finding → Cardiomegaly (addition) and Cardiomegaly → No Finding (removal).
+Each source image is edited by the fine-tuned ``counterfactual.method`` model without LD (δ = 0)
+and with LD (its searched δ). Scores per image:
+
+* identity: SSIM and PSNR between source and edit;
+* LPIPS: only with backbone weights, which this offline pipeline does not have: reported
+  as unavailable, never replaced by another distance under its name;
+* effectiveness: the real-data classifier's probability of the target label on the edit, and the
+  flip rate (probability on the target side of 0.5);
+* reversibility: L1 between the source and the edit edited back (target → source prompt);
+* against the ground truth, where the dataset is a phantom (``ldbench.data.groundtruth`` renders the
+  same subject with the attribute changed, everything else identical): SSIM, PSNR and L1 between
+  edit and true counterfactual, the same L1 for the unedited source (what doing nothing scores),
+  and minimality, the mean change outside the region the true counterfactual changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from ..classifier import load_classifier, predict
+from ..editing import EDITORS, EditSettings, edit
+from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
+from ..metrics import l1_distance, masked_l1, psnr, ssim
+from ..models import load_components, read_metadata
+from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
+from .common import draw_rows, prompts_for, read_slices, split_rows
+from .data import phantom_arguments
+
+log = logging.getLogger("ldbench")
+
+LPIPS_STATUS = "unavailable: LPIPS needs pretrained backbone weights, which are not available offline"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    rows_query: str
+    changes: dict  # slice-table columns set on the target row (what the prompt says)
+    truth: dict  # attributes changed in the phantom render (ground truth)
+    target_label: str  # classifier column whose probability should move
+    target_value: int  # 1: the edit should show it, 0: the edit should remove it
+
+
+TASKS = {
+    "brain": (
+        Task("CN → AD", "diagnosis == 'CN'", {"diagnosis": "AD"}, {"diagnosis": "AD"}, "label_AD", 1),
+        Task("AD → CN", "diagnosis == 'AD'", {"diagnosis": "CN"}, {"diagnosis": "CN"}, "label_AD", 0),
+    ),
+    "cxr": (
+        Task("No Finding → Cardiomegaly", "`label_No Finding` == 1", {"label_Cardiomegaly": 1, "label_No Finding": 0},
+             {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1),
+        Task("Cardiomegaly → No Finding", "label_Cardiomegaly == 1", {"label_Cardiomegaly": 0}, {"cardiomegaly": 0.0},
+             "label_Cardiomegaly", 0),
+    ),
+}
+
+
+def _ground_truth(ds_cfg: dict, cfg: dict, rows: pd.DataFrame, task: Task) -> tuple[list, list]:
+    """(true counterfactuals, changed-region masks) for phantom rows; empty lists for real data."""
+    if ds_cfg["source"] != "phantom":
+        return [], []
+    from ..data.groundtruth import brain_counterfactual, cxr_counterfactual, phantom_specs
+
+    kind = ds_cfg["kind"]
+    specs = phantom_specs(kind, **phantom_arguments(ds_cfg, cfg["seed"], cfg["image_size"]))
+    by_key = {(str(s), str(v)): spec for s, v, spec in zip(specs["subject"], specs["visit"], specs["spec"])}
+    truths, regions = [], []
+    for row in rows.itertuples():
+        spec = by_key.get((str(row.subject), str(row.visit)))
+        if spec is None:
+            raise LdbenchError(f"no phantom spec for subject {row.subject} visit {row.visit}: was the phantom made with another config?")
+        if kind == "brain":
+            factual, truth = brain_counterfactual(spec, cfg["image_size"], ds_cfg.get("slice_offset_mm", 0.0), **task.truth)
+            region = ndimage.binary_dilation(np.abs(truth.astype(int) - factual.astype(int)) > 8, iterations=1)
+        else:
+            factual, truth, region = cxr_counterfactual(spec, cfg["image_size"], **task.truth)
+        stored = read_gray(row.image)
+        if np.abs(stored.astype(int) - factual.astype(int)).max() > 1:
+            raise LdbenchError(f"{row.image}: differs from its phantom re-render; the ground truth would not match")
+        truths.append(truth)
+        regions.append(region)
+    return truths, regions
+
+
+def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, Path], chosen_json: Path,
+                   slices_csv: Path, classifier_path: Path, out_dir: Path) -> pd.DataFrame:
+    ds_cfg, cf_cfg = cfg["datasets"][dataset], cfg["counterfactual"]
+    kind = ds_cfg["kind"]
+    settings = EditSettings(steps=cfg["sampling"]["steps"], guidance_scale=cfg["sampling"]["guidance_scale"],
+                            strength=cf_cfg["strength"], batch_size=cfg["sampling"]["batch_size"])
+    deltas = {"noLD": 0.0, "LD": float(read_json(chosen_json)["delta"])}
+    classifier, targets = load_classifier(classifier_path)
+    test = split_rows(read_slices(slices_csv), "test")
+
+    records, examples = [], {}
+    for t_index, task in enumerate(TASKS[kind]):
+        if task.target_label not in targets:
+            raise LdbenchError(f"counterfactual task {task.name!r} needs a classifier for {task.target_label}; classifier_targets are {targets}")
+        pool = test.query(task.rows_query)
+        if pool.empty:
+            log.warning("%s: no test images for task %s; skipped", dataset, task.name)
+            continue
+        rows = draw_rows(pool.drop_duplicates("image"), min(cf_cfg["n_images"], len(pool)), cfg["seed"] + 31 + t_index)
+        rows = rows.drop_duplicates("image").reset_index(drop=True)
+        target_rows = rows.assign(**task.changes)
+        truths, regions = _ground_truth(ds_cfg, cfg, rows, task)
+        sources = load_images(rows["image"])
+        source_u8 = to_gray_uint8(sources)
+        column = targets.index(task.target_label)
+        p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
+        for ld, model_dir in model_dirs.items():
+            components = load_components(model_dir)
+            phrase = read_metadata(model_dir)["modality_phrase"]
+            src_prompts, tgt_prompts = prompts_for(rows, kind, phrase), prompts_for(target_rows, kind, phrase)
+            seed = cfg["seed"] + 4000 + 100 * t_index
+            edited = edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, settings, desc=f"{task.name} {ld}")
+            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], seed + 50, settings, desc=f"{task.name} {ld} back")
+            edited_u8, back_u8 = to_gray_uint8(edited), to_gray_uint8(back)
+            p_edit = predict(classifier, gray_uint8_to_unit(edited_u8))[:, column]
+            for i in range(len(rows)):
+                rec = {"task": task.name, "ld": ld, "delta": deltas[ld], "image": rows["image"][i],
+                       "ssim_to_source": ssim(source_u8[i], edited_u8[i]), "psnr_to_source": psnr(source_u8[i], edited_u8[i]),
+                       "p_target_source": float(p_source[i] if task.target_value else 1 - p_source[i]),
+                       "p_target_edit": float(p_edit[i] if task.target_value else 1 - p_edit[i]),
+                       "reversibility_l1": l1_distance(back_u8[i], source_u8[i])}
+                rec["flipped"] = rec["p_target_edit"] > 0.5
+                if truths:
+                    rec.update({"ssim_to_truth": ssim(truths[i], edited_u8[i]), "psnr_to_truth": psnr(truths[i], edited_u8[i]),
+                                "l1_to_truth": l1_distance(truths[i], edited_u8[i]),
+                                "l1_source_to_truth": l1_distance(truths[i], source_u8[i]),
+                                "change_outside_region": masked_l1(edited_u8[i], source_u8[i], ~regions[i]),
+                                "change_inside_region": masked_l1(edited_u8[i], source_u8[i], regions[i])})
+                records.append(rec)
+            examples[f"{t_index}_{ld}"] = edited_u8[:4]
+        examples[f"{t_index}_source"] = source_u8[:4]
+        if truths:
+            examples[f"{t_index}_truth"] = np.stack(truths[:4])
+        log.info("%s: %d images edited both ways, with and without LD", task.name, len(rows))
+    if not records:
+        raise LdbenchError(f"{dataset}: no test image fits any counterfactual task")
+
+    per_image = pd.DataFrame(records)
+    summary = {
+        "dataset": dataset, "editor": editor, "editor_name": EDITORS[editor], "method": cf_cfg["method"],
+        "deltas": deltas, "strength": settings.strength, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
+        "seed": cfg["seed"], "tasks": [t.name for t in TASKS[kind]], "ground_truth": bool(ds_cfg["source"] == "phantom"),
+        "classifier": str(classifier_path), "lpips": LPIPS_STATUS,
+        "ssim": "scikit-image structural_similarity, data range 255", "psnr": "dB, data range 255",
+        "l1": "mean absolute pixel difference in [0, 1] units",
+        "n_images": {task: int((per_image["task"] == task).sum() // 2) for task in per_image["task"].unique()},
+    }
+    with atomic_dir(Path(out_dir)) as tmp:
+        write_csv(tmp / "per_image.csv", per_image)
+        write_json(tmp / "summary.json", summary)
+        np.savez_compressed(tmp / "examples.npz", **examples)
+    return per_image

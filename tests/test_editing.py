@@ -1,0 +1,57 @@
+"""Counterfactual editors: DDIM inversion is exact where its approximation is, SDEdit is seeded."""
+
+import dataclasses
+import types
+
+import pytest
+import torch
+
+from ldbench.editing import EditSettings, ddim_invert, edit
+from ldbench.sample import make_scheduler, reverse_process
+from ldbench.train import encode_prompts
+from ldbench.utils import LdbenchError
+
+
+class ConstantEps(torch.nn.Module):
+    """A noise predictor that ignores z_t: the one case where ε̂(z_t) = ε̂(z_{t−1}) holds exactly."""
+
+    def __init__(self, eps: torch.Tensor):
+        super().__init__()
+        self.eps = torch.nn.Parameter(eps, requires_grad=False)
+        self.dtype = torch.float32
+
+    def forward(self, z, t, context):
+        return types.SimpleNamespace(sample=self.eps.expand_as(z))
+
+
+@pytest.mark.parametrize("delta", [0.0, 0.05])
+def test_ddim_inversion_returns_to_source_with_matching_delta(tiny_components, delta):
+    size = tiny_components.unet.config.sample_size
+    components = dataclasses.replace(tiny_components, unet=ConstantEps(torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(1))))
+    scheduler = make_scheduler(tiny_components, "ddim")
+    scheduler.set_timesteps(10)
+    z0 = 0.5 * torch.randn(2, 4, size, size, generator=torch.Generator().manual_seed(2))
+    cond = encode_prompts(tiny_components, ["a brain MRI", "a chest x-ray"])
+    z_t = ddim_invert(components, z0, cond, delta, scheduler)
+    back = reverse_process(components, z_t, scheduler.timesteps, cond, None, delta, scheduler, 1.0)
+    assert (back - z0).abs().max() < 1e-4
+    other = reverse_process(components, z_t, scheduler.timesteps, cond, None, delta + 0.05, scheduler, 1.0)
+    assert (other - z0).abs().max() > 0.1  # the reverse pass must use the δ the inversion removed
+
+
+def test_sdedit_is_seeded_and_delta_matters(tiny_components):
+    images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    settings = EditSettings(steps=4, guidance_scale=2.0, strength=0.5, batch_size=1)
+    args = (tiny_components, images, ["a brain MRI"] * 2, ["a brain MRI with Alzheimer's disease"] * 2, "sdedit")
+    first, again = edit(*args, 0.0, 7, settings), edit(*args, 0.0, 7, settings)
+    assert first.shape == images.shape and torch.equal(first, again)
+    assert not torch.equal(first, edit(*args, 0.0, 8, settings))
+    assert not torch.equal(first, edit(*args, 0.1, 7, settings))
+
+
+def test_bad_editor_and_strength_are_clear_errors(tiny_components):
+    images = torch.zeros(1, 3, 16, 16)
+    with pytest.raises(LdbenchError, match="unknown editor 'pix2pix'"):
+        edit(tiny_components, images, ["a"], ["b"], "pix2pix", 0.0, 0, EditSettings())
+    with pytest.raises(LdbenchError, match="strength"):
+        edit(tiny_components, images, ["a"], ["b"], "sdedit", 0.0, 0, EditSettings(strength=1.5))

@@ -1,0 +1,96 @@
+"""FID (Inception) through clean-fid's own torchscript path, on a stand-in torchscript file.
+
+The real inception-2015-12-05.pt cannot be downloaded here; a scripted module with the same
+interface (``layers`` mapping a normalised 299² batch to 2048 pooled features) exercises the
+loading, resizing and labelling code exactly as the real file would.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from ldbench.stages.evaluate import evaluate, feature_extractor
+from ldbench.utils import LdbenchError
+
+
+class _Layers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 2048, kernel_size=8, stride=8)
+
+    def forward(self, x):
+        return torch.nn.functional.adaptive_avg_pool2d(self.conv(x), 1)
+
+
+class _StandIn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = _Layers()
+
+    def forward(self, x, return_features: bool = False):
+        return self.layers(x).view(x.shape[0], 2048)
+
+
+@pytest.fixture
+def inception_file(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "my_inception.pt"
+    torch.jit.script(_StandIn()).save(str(path))
+    return path
+
+
+def _images(folder, n, seed, shift=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"{i}.png"
+        Image.fromarray(np.clip(rng.normal(100 + shift, 30, (32, 32)), 0, 255).astype(np.uint8)).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def _cfg(weights):
+    return {"seed": 0, "classifier": {"arch": "small_cnn"},
+            "metrics": {"feature_extractor": "auto", "inception_weights": str(weights) if weights else None, "kid_subset_size": 4, "kid_subsets": 5}}
+
+
+def test_inception_path_is_used_and_labelled(tmp_path, inception_file):
+    real = _images(tmp_path / "real", 6, 0)
+    fake = _images(tmp_path / "fake", 6, 1, shift=40)
+    slices = pd.DataFrame({"image": real, "subject": range(6), "age": 70, "sex": "F", "split": "test", "prompt": "p"})
+    slices.to_csv(tmp_path / "slices.csv", index=False)
+    pd.DataFrame({"image": fake, "delta": 0.05}).to_csv(tmp_path / "samples.csv", index=False)
+    result = evaluate(_cfg(inception_file), "brain", tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "m.json")
+    assert result["feature_extractor"].startswith("inception: clean-fid InceptionV3")
+    assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0
+    # (2048-d covariances make each FID cost seconds; FID of identical sets is tested in test_metrics)
+
+    from ldbench.report.tables import display_table1, table1_frame
+
+    for ld in ("noLD", "LD"):
+        (tmp_path / f"m_{ld}.json").write_text(json.dumps({**result, "delta": 0.0}))
+        (tmp_path / f"auc_{ld}.json").write_text(json.dumps({"auc_mean": 0.7, "auc_std": 0.0, "n_test": 6}))
+    frame = table1_frame({("brain", "basic_ft", ld): tmp_path / f"m_{ld}.json" for ld in ("noLD", "LD")},
+                         {("brain", f"basic_ft-{ld}"): tmp_path / f"auc_{ld}.json" for ld in ("noLD", "LD")})
+    assert "brain: FID (Inception) / KID / AUC" in display_table1(frame).columns
+
+
+def test_extractor_choice_and_bad_weights(tmp_path):
+    assert feature_extractor({"feature_extractor": "auto", "inception_weights": None}) == "domain"
+    assert feature_extractor({"feature_extractor": "auto", "inception_weights": "x.pt"}) == "inception"
+    assert feature_extractor({"feature_extractor": "domain", "inception_weights": "x.pt"}) == "domain"
+    with pytest.raises(LdbenchError, match="inception_weights is not set"):
+        feature_extractor({"feature_extractor": "inception", "inception_weights": None})
+    from ldbench.metrics import inception_features
+
+    bogus = tmp_path / "inception.pt"
+    bogus.write_bytes(b"not a torchscript")
+    with pytest.raises(LdbenchError, match="is not clean-fid's Inception torchscript"):
+        inception_features([], bogus)
+    with pytest.raises(LdbenchError, match="does not exist"):
+        inception_features([], tmp_path / "missing.pt")

@@ -1,0 +1,19 @@
+"""Rule paper_counterfactual: the counterfactual-editing tables and Fig. 1."""
+
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from pathlib import Path  # noqa: E402
+
+from ldbench.report.counterfactual import counterfactual_figure, counterfactual_frame, write_counterfactual_tables  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    results = {(Path(p).parts[-2], Path(p).parts[-1]): Path(p) for p in snakemake.input.results}
+    frame, summaries = counterfactual_frame(results)
+    out = snakemake.output
+    write_counterfactual_tables(frame, summaries, Path(out.edit[0]).with_suffix(""), Path(out.truth[0]).with_suffix(""))
+    for editor in snakemake.params.editors:
+        counterfactual_figure(results, Path(f"results/paper/fig1_counterfactuals_{editor}.png"), editor)
