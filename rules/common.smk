@@ -113,6 +113,16 @@ def counterfactual_inputs(wildcards):
     }
 
 
+def trajectory_inputs(wildcards):
+    """A method's models without and with LD, and the LD model's searched δ."""
+    models = f"results/models/{wildcards.dataset}/{wildcards.method}"
+    return {
+        "model_noLD": f"{models}/noLD",
+        "model_LD": f"{models}/LD",
+        "chosen": f"results/drift/{wildcards.dataset}/{wildcards.method}/LD/chosen.json",
+    }
+
+
 def counterfactual_results():
     return expand(
         "results/counterfactual/{dataset}/{editor}",
@@ -132,6 +142,7 @@ def paper_outputs():
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
         expand("results/paper/fig1_counterfactuals_{editor}.png", editor=CF["editors"]),
+        multiext("results/paper/fig3_latent_distributions", ".png", ".pdf"),
     ]
 
 

@@ -23,3 +23,24 @@ rule drift_search:
         gpu=GPU_PER_JOB,
     script:
         "../workflow_scripts/drift_search.py"
+
+
+rule trajectories:
+    input:
+        unpack(trajectory_inputs),
+        slices="results/data/{dataset}/slices.csv",
+    output:
+        "results/drift/{dataset}/{method}/trajectories.npz",
+    log:
+        "results/logs/trajectories/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/trajectories/{dataset}/{method}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=GPU_PER_JOB,
+    script:
+        "../workflow_scripts/trajectories.py"

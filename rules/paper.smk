@@ -61,6 +61,11 @@ rule paper_figures:
             method=METHODS,
             ld=LDS,
         ),
+        trajectories=expand(
+            "results/drift/{dataset}/{method}/trajectories.npz",
+            dataset=DATASETS,
+            method=RPS["method"],
+        ),
     output:
         fig2=report(
             multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
@@ -70,6 +75,11 @@ rule paper_figures:
         fig5=report(
             multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
             caption="../report/fig5.rst",
+            category="Figures",
+        ),
+        fig3=report(
+            multiext("results/paper/fig3_latent_distributions", ".png", ".pdf"),
+            caption="../report/fig3.rst",
             category="Figures",
         ),
     log:

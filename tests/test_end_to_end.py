@@ -38,13 +38,13 @@ def test_table1_is_complete_and_finite(smoke_runs):
 
 def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     workdir = smoke_runs[0]
-    for png in ("results/paper/fig2_delta_sweep.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
+    for png in ("results/paper/fig2_delta_sweep.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
         assert (workdir / png).stat().st_size > 10_000, png
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
     logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
     assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate",
-            "counterfactual", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
+            "counterfactual", "trajectories", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
     rerun = snakemake(workdir, *SMOKE, "-n")
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 

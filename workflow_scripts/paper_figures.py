@@ -8,7 +8,7 @@ warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips hea
 
 from pathlib import Path  # noqa: E402
 
-from ldbench.report.figures import delta_sweep, samples_per_method  # noqa: E402
+from ldbench.report.figures import delta_sweep, latent_distributions, samples_per_method  # noqa: E402
 
 with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     p = snakemake.params
@@ -16,3 +16,5 @@ with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     delta_sweep(sweeps, p.sweep_method, Path(snakemake.output.fig2[0]))
     sample_csvs = {tuple(Path(d).parts[-3:]): Path(d) / "samples.csv" for d in snakemake.input.samples}
     samples_per_method(sample_csvs, p.datasets, p.methods, Path(snakemake.output.fig5[0]))
+    trajectories = {Path(path).parts[-3]: Path(path) for path in snakemake.input.trajectories}
+    latent_distributions(trajectories, p.sweep_method, Path(snakemake.output.fig3[0]))

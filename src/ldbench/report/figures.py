@@ -61,3 +61,58 @@ def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], dataset
                     ax.set_ylabel(METHOD_NAMES[method], fontsize=8, rotation=0, ha="right", va="center")
     fig.tight_layout()
     save_figure(fig, png)
+
+
+def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Path) -> None:
+    """Paper Fig. 3: how the latents and images move along reverse sampling, without and with LD.
+
+    Per dataset: (a) per-channel mean of the latents after each reverse step, (b) the final z_0
+    distribution, (c) the decoded images' per-channel pixel distribution at the end, each beside
+    the real test slices' latents / pixels; (d) the decoded images' mean along the schedule.
+    """
+    colours = {"noLD": "tab:blue", "LD": "tab:red"}
+    fig, axes = plt.subplots(len(trajectories), 4, figsize=(15, 3.1 * len(trajectories)), squeeze=False)
+    for r, (dataset, path) in enumerate(trajectories.items()):
+        with np.load(path) as blob:
+            t = {k: blob[k] for k in blob.files}
+        delta_ld = float(t["deltas"][1])
+        labels = {"noLD": "without LD (δ=0)", "LD": f"with LD (δ={delta_ld:+.2f})"}
+        ax = axes[r, 0]
+        steps = np.arange(1, int(t["steps"]) + 1)
+        for ld in ("noLD", "LD"):
+            means = t[f"lat_{ld}"].mean(axis=(1, 3, 4))  # (steps, C)
+            for c in range(means.shape[1]):
+                ax.plot(steps, means[:, c], color=colours[ld], alpha=0.4 + 0.15 * c, lw=1.2, label=labels[ld] if c == 0 else None)
+        for c, m in enumerate(t["lat_real"].mean(axis=(0, 2, 3))):
+            ax.axhline(m, color="k", ls=":", lw=0.8, label="real slices (VAE latents)" if c == 0 else None)
+        ax.set(xlabel="reverse step", ylabel="latent mean per channel", title=f"{dataset}: (a) latent channel means along sampling")
+        ax.legend(fontsize=7)
+        ax = axes[r, 1]
+        bins = np.linspace(-4, 4, 61)
+        ax.hist(t["lat_real"].ravel(), bins=bins, density=True, histtype="step", color="k", ls=":", label="real")
+        for ld in ("noLD", "LD"):
+            ax.hist(t[f"lat_{ld}"][-1].ravel(), bins=bins, density=True, histtype="step", color=colours[ld], label=labels[ld])
+        ax.set(xlabel="z₀ value (all channels)", ylabel="density", title="(b) final latent z₀")
+        ax.legend(fontsize=7)
+        ax = axes[r, 2]
+        bins = np.linspace(-1, 1, 51)
+        ax.hist(t["img_real"][:, 0].astype(np.float32).ravel(), bins=bins, density=True, histtype="step", color="k", ls=":", label="real")
+        for ld in ("noLD", "LD"):
+            final = t[f"img_{ld}"][-1].astype(np.float32)
+            for c, style in zip(range(final.shape[1]), ("-", "--", "-.")):
+                ax.hist(final[:, c].ravel(), bins=bins, density=True, histtype="step", color=colours[ld], ls=style,
+                        label=f"{labels[ld]}, RGB" if c == 0 else None)
+        ax.set(xlabel="pixel value", ylabel="density", title="(c) image channels at the end")
+        ax.legend(fontsize=7)
+        ax = axes[r, 3]
+        at = t["decoded_steps"] + 1
+        for ld in ("noLD", "LD"):
+            imgs = t[f"img_{ld}"].astype(np.float32)  # (points, n, 3, H, W)
+            for c, style in zip(range(imgs.shape[2]), ("-", "--", "-.")):
+                ax.plot(at, imgs[:, :, c].mean(axis=(1, 2, 3)), style, color=colours[ld], marker="o", ms=3, label=labels[ld] if c == 0 else None)
+        ax.axhline(float(t["img_real"].astype(np.float32).mean()), color="k", ls=":", lw=0.8, label="real")
+        ax.set(xlabel="reverse step (decoded)", ylabel="mean pixel value per channel", title="(d) decoded images along sampling")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{METHOD_NAMES[method]}: identical prompts and noise without and with LD", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, png)

@@ -1,0 +1,54 @@
+"""Stage ``trajectories``: latents and images along reverse sampling, without and with LD (Fig. 3).
+
+The same prompts (test-split slices) and the same initial noise are sampled by a method's model
+without LD (δ = 0) and with LD (its searched δ); the latents after every reverse step and the
+decoded images at five points of the schedule are kept, beside the real slices' latents and
+pixels, so the figure can show how LD moves both distributions.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..images import load_images
+from ..models import load_components, read_metadata
+from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
+from ..train import encode_images, encode_prompts
+from ..utils import atomic_path, read_json
+from .common import draw_rows, prompts_for, read_slices, split_rows
+
+log = logging.getLogger("ldbench")
+
+DECODED_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along the schedule images are decoded
+
+
+def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
+    ds_cfg, s_cfg = cfg["datasets"][dataset], cfg["sampling"]
+    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), cfg["drift"]["n_samples"], cfg["seed"] + 53)
+    deltas = {"noLD": 0.0, "LD": float(read_json(chosen_json)["delta"])}
+    real_images = load_images(rows["image"])
+    arrays: dict[str, np.ndarray] = {"img_real": real_images.numpy().astype(np.float16)}
+    steps = s_cfg["steps"]
+    decode_at = sorted({min(steps - 1, round(f * (steps - 1))) for f in DECODED_FRACTIONS})
+    for ld, model_dir in model_dirs.items():
+        components = load_components(model_dir)
+        if ld == "noLD":  # the real latents through the same VAE (it is frozen by every method)
+            arrays["lat_real"] = encode_images(components, real_images, desc="encode real")[0].numpy()
+        prompts = prompts_for(rows, ds_cfg["kind"], read_metadata(model_dir)["modality_phrase"])
+        noise = initial_noise(len(prompts), latent_shape(components), cfg["seed"] + 2000)
+        kept: list[torch.Tensor] = []
+        denoise(components, noise, encode_prompts(components, prompts), encode_prompts(components, [""]), deltas[ld],
+                make_scheduler(components, s_cfg["scheduler"]), steps, s_cfg["guidance_scale"],
+                torch.Generator().manual_seed(cfg["seed"] + 2001), on_step=lambda k, z: kept.append(z.detach().cpu().clone()))
+        latents = torch.stack(kept)  # (steps, n, C, h, w)
+        arrays[f"lat_{ld}"] = latents.numpy()
+        arrays[f"img_{ld}"] = torch.stack([decode(components, latents[k]) for k in decode_at]).numpy().astype(np.float16)
+        log.info("%s: %d trajectories at δ=%+.3f", ld, len(prompts), deltas[ld])
+    arrays.update(deltas=np.array([deltas["noLD"], deltas["LD"]]), decoded_steps=np.array(decode_at), steps=np.array(steps))
+    with atomic_path(Path(out_npz)) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
