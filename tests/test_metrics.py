@@ -78,3 +78,20 @@ def test_ssim_and_psnr_known_values():
     assert masked_l1(a, b, mask) == pytest.approx(10 / 255) and np.isnan(masked_l1(a, b, np.zeros_like(mask)))
     with pytest.raises(LdbenchError, match="equal shape"):
         ssim(a, a[:16])
+
+
+def test_kid_subsets_reproduce_clean_fid_and_give_a_spread():
+    from cleanfid import fid as cleanfid_fid
+
+    from ldbench.metrics import fid_bootstrap_ci, kid_subsets, real_split_half
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(60, 8)), rng.normal(0.5, 1, size=(50, 8))
+    per_subset = kid_subsets(real, fake, subset_size=20, num_subsets=30, seed=3)
+    np.random.seed(3)
+    assert per_subset.mean() == pytest.approx(cleanfid_fid.kernel_distance(real, fake, num_subsets=30, max_subset_size=20), rel=1e-9)
+    assert per_subset.std() > 0
+    lo, hi = fid_bootstrap_ci(real, fake, n_boot=50, seed=0)
+    assert lo < fid_from_features(real, fake) < hi
+    a, b = real_split_half(real, seed=0)
+    assert len(a) == len(b) == 30 and not set(map(tuple, a)) & set(map(tuple, b))

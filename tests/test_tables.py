@@ -22,7 +22,7 @@ def _files(tmp_path, fid=12.5):
     for d in ("brain", "cxr"):
         for m in METHODS:
             for ld in ("noLD", "LD"):
-                metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", {"fid": fid, "kid": 0.01, "n_generated": 10, "n_real": 8, "delta": 0.05 if ld == "LD" else 0.0, "feature_extractor": "domain: penultimate"})
+                metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", {"fid": fid, "fid_ci95": [fid - 1, fid + 1], "kid": 0.01, "kid_std": 0.002, "fid_real_floor": 3.0, "kid_real_floor": 0.001, "n_generated": 10, "n_real": 8, "delta": 0.05 if ld == "LD" else 0.0, "feature_extractor": "domain: penultimate"})
                 auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "n_test": 8})
         for source in ("real", "real+basic_ft-LD"):
             auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "n_test": 8})
@@ -37,7 +37,7 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     assert csv.shape[0] == len(frame)
     assert {"FID", "KID", "AUC"} <= set(csv.columns)
     md = (tmp_path / "table1.md").read_text()
-    assert "FID (domain features)" in md and "12.50 / 0.0100 / 0.600" in md and "Real + synthetic" in md
+    assert "FID (domain features)" in md and "12.50 [11.50, 13.50] / 0.0100 ± 0.0020 / 0.600" in md and "brain: 3.00 / 0.0010" in md and "Real + synthetic" in md
     tex = (tmp_path / "table1.tex").read_text()
     assert r"\toprule" in tex and "Basic FT" in tex
 

@@ -33,18 +33,43 @@ def fid_from_features(real: np.ndarray, fake: np.ndarray) -> float:
     return float(cleanfid_fid.frechet_distance(mu1, s1, mu2, s2))
 
 
-def kid_from_features(real: np.ndarray, fake: np.ndarray, subset_size: int, num_subsets: int, seed: int) -> float:
-    """Kernel Inception Distance (cubic polynomial kernel MMD², clean-fid's ``kernel_distance``).
+def kid_subsets(real: np.ndarray, fake: np.ndarray, subset_size: int, num_subsets: int, seed: int) -> np.ndarray:
+    """KID (cubic polynomial kernel MMD²) of each random subset pair, by clean-fid's ``kernel_distance``.
 
-    clean-fid draws subsets from NumPy's global generator, so it is seeded here for reproducibility.
+    clean-fid draws its subsets from NumPy's global generator and returns only their mean; calling
+    it once per subset from the same seeded state draws the very same subsets, so the mean of these
+    values is clean-fid's KID and their spread gives its standard deviation.
     """
     real, fake = _check("real features", real), _check("generated features", fake)
     state = np.random.get_state()
     np.random.seed(seed % 2**32)
     try:
-        return float(cleanfid_fid.kernel_distance(real, fake, num_subsets=num_subsets, max_subset_size=subset_size))
+        return np.array([cleanfid_fid.kernel_distance(real, fake, num_subsets=1, max_subset_size=subset_size) for _ in range(num_subsets)])
     finally:
         np.random.set_state(state)
+
+
+def kid_from_features(real: np.ndarray, fake: np.ndarray, subset_size: int, num_subsets: int, seed: int) -> float:
+    """Kernel Inception Distance: clean-fid's ``kernel_distance``, seeded for reproducibility."""
+    return float(kid_subsets(real, fake, subset_size, num_subsets, seed).mean())
+
+
+def fid_bootstrap_ci(real: np.ndarray, fake: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of FID, both feature sets resampled with replacement."""
+    real, fake = _check("real features", real), _check("generated features", fake)
+    rng = np.random.default_rng(seed)
+    values = [fid_from_features(real[rng.integers(0, len(real), len(real))], fake[rng.integers(0, len(fake), len(fake))]) for _ in range(n_boot)]
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def real_split_half(real: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random halves of the real features: their FID/KID is the floor a perfect model
+    would score with this many images (small test sets bias FID upwards)."""
+    real = _check("real features", real)
+    order = np.random.default_rng(seed).permutation(len(real))
+    half = len(real) // 2
+    return real[order[:half]], real[order[half : 2 * half]]
 
 
 def l1_distance(a: np.ndarray, b: np.ndarray) -> float:

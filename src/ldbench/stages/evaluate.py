@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..classifier import extract_features, load_classifier
 from ..images import load_classifier_inputs
-from ..metrics import fid_from_features, inception_features, kid_from_features
+from ..metrics import fid_bootstrap_ci, fid_from_features, inception_features, kid_from_features, kid_subsets, real_split_half
 from ..utils import LdbenchError, write_json
 from .common import read_slices, split_rows
 
@@ -51,9 +51,16 @@ def evaluate(cfg: dict, dataset: str, samples_csv: Path, slices_csv: Path, class
         extractor = f"domain: penultimate layer ({real_f.shape[1]}-d) of the real-data {cfg['classifier']['arch']} classifier"
         resize = "none (images at model resolution)"
     subset = min(mcfg["kid_subset_size"], len(real_f), len(fake_f))
+    kids = kid_subsets(real_f, fake_f, subset_size=subset, num_subsets=mcfg["kid_subsets"], seed=cfg["seed"])
+    fid_lo, fid_hi = fid_bootstrap_ci(real_f, fake_f, mcfg["fid_bootstrap"], seed=cfg["seed"])
+    half_a, half_b = real_split_half(real_f, seed=cfg["seed"])
+    floor_subset = min(subset, len(half_a))
     result = {
-        "fid": fid_from_features(real_f, fake_f),
-        "kid": kid_from_features(real_f, fake_f, subset_size=subset, num_subsets=mcfg["kid_subsets"], seed=cfg["seed"]),
+        "fid": fid_from_features(real_f, fake_f), "fid_ci95": [fid_lo, fid_hi], "fid_bootstrap": mcfg["fid_bootstrap"],
+        "kid": float(kids.mean()), "kid_std": float(kids.std(ddof=1)) if len(kids) > 1 else 0.0,
+        "fid_real_floor": fid_from_features(half_a, half_b),
+        "kid_real_floor": kid_from_features(half_a, half_b, subset_size=floor_subset, num_subsets=mcfg["kid_subsets"], seed=cfg["seed"]),
+        "real_floor": f"two disjoint random halves of the real test split ({len(half_a)} images each)",
         "feature_extractor": extractor,
         "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
         "kid_subset_size": subset, "kid_subsets": mcfg["kid_subsets"],
