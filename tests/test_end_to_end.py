@@ -54,7 +54,7 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert len(edits) == 2 * 2 * 2 * 2  # dataset × editor × task × {noLD, LD}
     assert set(edits["editor"]) == {"SDEdit (img2img)", "DDIM inversion + prompt swap"}
     assert edits["ssim_to_source"].between(-1, 1).all() and edits["flipped"].between(0, 1).all()
-    assert edits["lpips"].str.startswith("unavailable").all()  # never a stand-in under LPIPS's name
+    assert edits["lpips"].str.startswith("unavailable").all() and edits["lpips_to_source"].isna().all()  # no stand-in
     truth = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_groundtruth.csv")
     assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all()
     for editor in ("sdedit", "ddim_inversion"):

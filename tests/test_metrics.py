@@ -95,3 +95,28 @@ def test_kid_subsets_reproduce_clean_fid_and_give_a_spread():
     assert lo < fid_from_features(real, fake) < hi
     a, b = real_split_half(real, seed=0)
     assert len(a) == len(b) == 30 and not set(map(tuple, a)) & set(map(tuple, b))
+
+
+def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
+    """Random AlexNet weights stand in for torchvision's file: the loading path is the real one."""
+    import torch
+    import torchvision
+
+    from ldbench.metrics import Lpips, lpips_or_none
+
+    torch.manual_seed(0)
+    weights = tmp_path / "alexnet-owt-7be5be79.pth"
+    torch.save(torchvision.models.alexnet().state_dict(), weights)
+    score = Lpips(weights)
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (64, 64)).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-60, 60, a.shape), 0, 255).astype(np.uint8)
+    assert score(a, a) == pytest.approx(0.0, abs=1e-6) and score(a, b) > 0
+    assert "AlexNet trunk from" in score.description
+    assert lpips_or_none(None) is None
+    bad = tmp_path / "bad.pth"
+    torch.save({"nope": torch.zeros(1)}, bad)
+    with pytest.raises(LdbenchError, match="not a torchvision AlexNet state dict"):
+        Lpips(bad)
+    with pytest.raises(LdbenchError, match="does not exist"):
+        Lpips(tmp_path / "missing.pth")

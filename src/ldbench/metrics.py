@@ -131,3 +131,50 @@ def inception_features(paths, weights: str | Path, batch_size: int = 32) -> np.n
     feats = get_files_features([str(p) for p in paths], model=model, num_workers=0, batch_size=batch_size,
                                device=device, mode="clean", verbose=False)
     return _check(f"Inception features of {len(paths)} images", feats)
+
+
+class Lpips:
+    """LPIPS v0.1 (Zhang et al. 2018): the ``lpips`` package's calibrated linear layers on an AlexNet trunk.
+
+    The linear layers ship inside the lpips wheel; the ImageNet AlexNet trunk does not and cannot
+    be downloaded offline, so it is read from ``backbone_weights`` (torchvision's
+    ``alexnet-owt-7be5be79.pth`` state dict). Without that file there is no LPIPS, only a
+    statement that it is unavailable (:func:`lpips_or_none`).
+    """
+
+    def __init__(self, backbone_weights: str | Path):
+        import lpips
+        import torch
+        import torchvision
+
+        path = Path(backbone_weights)
+        if not path.is_file():
+            raise LdbenchError(f"metrics.lpips_backbone: {path} does not exist")
+        trunk = torchvision.models.alexnet()
+        try:
+            trunk.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as err:  # wrong file, wrong architecture, truncated download
+            raise LdbenchError(f"metrics.lpips_backbone: {path} is not a torchvision AlexNet state dict ({err})") from err
+        self.model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
+        for block in (self.model.net.slice1, self.model.net.slice2, self.model.net.slice3, self.model.net.slice4, self.model.net.slice5):
+            for index, layer in block.named_children():
+                layer.load_state_dict(trunk.features[int(index)].state_dict())
+        self.description = f"LPIPS v0.1 (lpips {_version('lpips')}, AlexNet trunk from {path})"
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> float:
+        import torch
+
+        a, b = _pair(a, b)
+        to_tensor = lambda x: torch.from_numpy(x / 127.5 - 1.0).float()[None, None].expand(1, 3, -1, -1)  # noqa: E731
+        with torch.no_grad():
+            return float(self.model(to_tensor(a), to_tensor(b)).item())
+
+
+def lpips_or_none(backbone_weights: str | Path | None) -> Lpips | None:
+    return Lpips(backbone_weights) if backbone_weights else None
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)

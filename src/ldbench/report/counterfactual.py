@@ -21,13 +21,14 @@ from ..utils import LdbenchError, read_json
 from .render import write_table
 
 MEANS = {
-    "ssim_to_source": "SSIM↑ to source", "psnr_to_source": "PSNR↑ to source", "p_target_edit": "p(target)↑",
+    "ssim_to_source": "SSIM↑ to source", "psnr_to_source": "PSNR↑ to source", "lpips_to_source": "LPIPS↓ to source",
+    "p_target_edit": "p(target)↑",
     "flipped": "flip rate↑", "reversibility_l1": "L1↓ edit back",
-    "ssim_to_truth": "SSIM↑ to truth", "psnr_to_truth": "PSNR↑ to truth", "l1_to_truth": "L1↓ to truth",
+    "ssim_to_truth": "SSIM↑ to truth", "psnr_to_truth": "PSNR↑ to truth", "lpips_to_truth": "LPIPS↓ to truth", "l1_to_truth": "L1↓ to truth",
     "l1_source_to_truth": "L1 source→truth", "change_outside_region": "L1 change outside↓", "change_inside_region": "L1 change inside",
 }
-IDENTITY = ["ssim_to_source", "psnr_to_source", "p_target_edit", "flipped", "reversibility_l1"]
-TRUTH = ["ssim_to_truth", "psnr_to_truth", "l1_to_truth", "l1_source_to_truth", "change_outside_region", "change_inside_region"]
+IDENTITY = ["ssim_to_source", "psnr_to_source", "lpips_to_source", "p_target_edit", "flipped", "reversibility_l1"]
+TRUTH = ["ssim_to_truth", "psnr_to_truth", "lpips_to_truth", "l1_to_truth", "l1_source_to_truth", "change_outside_region", "change_inside_region"]
 
 
 def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
@@ -55,7 +56,7 @@ def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     shown = shown.rename(columns={"delta": "δ"})
     for column in columns:
         digits = 2 if column.startswith("psnr") else 3
-        shown[MEANS[column]] = frame[column].map(lambda x, d=digits: "–" if pd.isna(x) else f"{x:.{d}f}")
+        shown[MEANS[column]] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
     return shown
 
 

@@ -7,8 +7,9 @@ Each source image is edited by the fine-tuned ``counterfactual.method`` model wi
 and with LD (its searched δ). Scores per image:
 
 * identity: SSIM and PSNR between source and edit;
-* LPIPS: only with backbone weights, which this offline pipeline does not have: reported
-  as unavailable, never replaced by another distance under its name;
+* LPIPS to the source (and to the truth): only with ``metrics.lpips_backbone`` (AlexNet weights,
+  not downloadable offline); otherwise reported as unavailable, never replaced by another
+  distance under its name;
 * effectiveness: the real-data classifier's probability of the target label on the edit, and the
   flip rate (probability on the target side of 0.5);
 * reversibility: L1 between the source and the edit edited back (target → source prompt);
@@ -31,7 +32,7 @@ from scipy import ndimage
 from ..classifier import load_classifier, predict
 from ..editing import EDITORS, EditSettings, edit
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
-from ..metrics import l1_distance, masked_l1, psnr, ssim
+from ..metrics import l1_distance, lpips_or_none, masked_l1, psnr, ssim
 from ..models import load_components, read_metadata
 from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
 from .common import draw_rows, prompts_for, read_slices, split_rows
@@ -39,7 +40,7 @@ from .data import phantom_arguments
 
 log = logging.getLogger("ldbench")
 
-LPIPS_STATUS = "unavailable: LPIPS needs pretrained backbone weights, which are not available offline"
+LPIPS_UNAVAILABLE = "unavailable: LPIPS needs pretrained AlexNet weights (metrics.lpips_backbone), not set"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
                             strength=cf_cfg["strength"], batch_size=cfg["sampling"]["batch_size"])
     deltas = {"noLD": 0.0, "LD": float(read_json(chosen_json)["delta"])}
     classifier, targets = load_classifier(classifier_path)
+    lpips = lpips_or_none(cfg["metrics"].get("lpips_backbone"))
     test = split_rows(read_slices(slices_csv), "test")
 
     records, examples = [], {}
@@ -135,9 +137,11 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
                        "p_target_edit": float(p_edit[i] if task.target_value else 1 - p_edit[i]),
                        "reversibility_l1": l1_distance(back_u8[i], source_u8[i])}
                 rec["flipped"] = rec["p_target_edit"] > 0.5
+                rec["lpips_to_source"] = lpips(source_u8[i], edited_u8[i]) if lpips else float("nan")
                 if truths:
                     rec.update({"ssim_to_truth": ssim(truths[i], edited_u8[i]), "psnr_to_truth": psnr(truths[i], edited_u8[i]),
                                 "l1_to_truth": l1_distance(truths[i], edited_u8[i]),
+                                "lpips_to_truth": lpips(truths[i], edited_u8[i]) if lpips else float("nan"),
                                 "l1_source_to_truth": l1_distance(truths[i], source_u8[i]),
                                 "change_outside_region": masked_l1(edited_u8[i], source_u8[i], ~regions[i]),
                                 "change_inside_region": masked_l1(edited_u8[i], source_u8[i], regions[i])})
@@ -155,7 +159,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
         "dataset": dataset, "editor": editor, "editor_name": EDITORS[editor], "method": cf_cfg["method"],
         "deltas": deltas, "strength": settings.strength, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
         "seed": cfg["seed"], "tasks": [t.name for t in TASKS[kind]], "ground_truth": bool(ds_cfg["source"] == "phantom"),
-        "classifier": str(classifier_path), "lpips": LPIPS_STATUS,
+        "classifier": str(classifier_path), "lpips": lpips.description if lpips else LPIPS_UNAVAILABLE,
         "ssim": "scikit-image structural_similarity, data range 255", "psnr": "dB, data range 255",
         "l1": "mean absolute pixel difference in [0, 1] units",
         "n_images": {task: int((per_image["task"] == task).sum() // 2) for task in per_image["task"].unique()},
