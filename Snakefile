@@ -24,6 +24,7 @@ include: "rules/drift_search.smk"
 include: "rules/synthesize.smk"
 include: "rules/evaluate.smk"
 include: "rules/counterfactual.smk"
+include: "rules/ageing.smk"
 include: "rules/paper.smk"
 
 

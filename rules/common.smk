@@ -16,6 +16,7 @@ LDS = ["noLD", "LD"]
 EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
 RPS = config["paper"]["real_plus_synthetic"]
 CF = config["counterfactual"]
+AGEING = config["ageing"]
 
 
 def check_config():
@@ -42,6 +43,9 @@ def check_config():
         raise ValueError(
             f"counterfactual.method: '{CF['method']}' is not in finetune.methods {METHODS}"
         )
+    unknown = sorted(set(AGEING["datasets"]) - set(DATASETS))
+    if unknown:
+        raise ValueError(f"ageing.datasets: {unknown} are not in datasets {DATASETS}")
     if RPS["method"] not in METHODS:
         raise ValueError(
             f"paper.real_plus_synthetic.method: '{RPS['method']}' is not in finetune.methods {METHODS}"
@@ -123,6 +127,17 @@ def trajectory_inputs(wildcards):
     }
 
 
+def chosen_delta_for_ageing(wildcards):
+    """The editing model's searched δ, for sampling the LD InstructPix2Pix model."""
+    if wildcards.ld == "noLD":
+        return []
+    return [f"results/drift/{wildcards.dataset}/{CF['method']}/LD/chosen.json"]
+
+
+def ageing_results():
+    return expand("results/ageing/{dataset}/{ld}", dataset=AGEING["datasets"], ld=LDS)
+
+
 def counterfactual_results():
     return expand(
         "results/counterfactual/{dataset}/{editor}",
@@ -141,6 +156,7 @@ def paper_outputs():
         multiext("results/paper/table_delta_ablation", ".csv", ".md", ".tex"),
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
         expand("results/paper/fig1_counterfactuals_{editor}.png", editor=CF["editors"]),
         multiext("results/paper/fig3_latent_distributions", ".png", ".pdf"),
     ]

@@ -23,6 +23,7 @@ rule preprocess:
         raw_input,
     output:
         slices="results/data/{dataset}/slices.csv",
+        pairs="results/data/{dataset}/pairs.csv",
         overview=report(
             "results/figures/data_{dataset}.png",
             caption="../report/data_overview.rst",

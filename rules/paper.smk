@@ -98,6 +98,7 @@ rule paper_figures:
 rule paper_counterfactual:
     input:
         results=counterfactual_results(),
+        ageing=ageing_results(),
     output:
         edit=report(
             multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
@@ -107,6 +108,11 @@ rule paper_counterfactual:
         truth=report(
             multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
             caption="../report/table_cf_groundtruth.rst",
+            category="Tables",
+        ),
+        ageing=report(
+            multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
+            caption="../report/table_ageing.rst",
             category="Tables",
         ),
         figures=report(

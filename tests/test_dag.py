@@ -25,6 +25,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     assert counts["train_classifier"] == 2 * (1 + 1 + 8)  # real, real+synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 2  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
+    assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
     assert counts["paper_tables"] == 1 and counts["paper_figures"] == 1 and counts["paper_counterfactual"] == 1
 
 
@@ -34,7 +35,7 @@ def test_every_rule_logs_and_declares_resources(tmp_path, devices, gpu):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "-p", "--forceall", env={"CUDA_VISIBLE_DEVICES": devices}).stdout
     assert "results/logs/" in out
-    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories"):
+    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         block = out.split(f"rule {rule}:")[1].split("\n\n")[0]
         assert re.search(r"resources:.*mem_mb=\d+", block) and gpu in block and "runtime=" in block, block
 
@@ -76,7 +77,7 @@ def test_slurm_profile_resources(tmp_path):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
-    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories"):
+    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)

@@ -55,3 +55,38 @@ def test_bad_editor_and_strength_are_clear_errors(tiny_components):
         edit(tiny_components, images, ["a"], ["b"], "pix2pix", 0.0, 0, EditSettings())
     with pytest.raises(LdbenchError, match="strength"):
         edit(tiny_components, images, ["a"], ["b"], "sdedit", 0.0, 0, EditSettings(strength=1.5))
+
+
+def test_instruct_pix2pix_starts_as_the_base_model_trains_and_edits(tiny_components, tmp_path):
+    from ldbench.editing import instruct_edit
+    from ldbench.methods import MethodConfig, get_strategy
+    from ldbench.train import LatentSet, TrainSettings, train
+
+    size = tiny_components.unet.config.sample_size
+    z = torch.randn(2, 4, size, size, generator=torch.Generator().manual_seed(0))
+    cond = encode_prompts(tiny_components, ["make the brain MRI 2 years older"] * 2)
+    with torch.no_grad():
+        before = tiny_components.unet(z, 500, cond).sample
+    strategy = get_strategy("instruct_pix2pix", MethodConfig(lr=1e-3))
+    strategy.prepare(tiny_components)
+    assert tiny_components.unet.config.in_channels == 8
+    with torch.no_grad():  # zero-initialised extra channels: an all-zero input image changes nothing
+        after = tiny_components.unet(torch.cat([z, torch.zeros_like(z)], 1), 500, cond).sample
+    assert torch.allclose(before, after, atol=1e-6)
+
+    g = torch.Generator().manual_seed(1)
+    data = LatentSet(torch.randn(4, 4, size, size, generator=g), torch.full((4, 4, size, size), 0.01),
+                     ["make the brain MRI 2 years older"] * 4, source=torch.randn(4, 4, size, size, generator=g))
+    summary = train(tiny_components, strategy, data, TrainSettings(steps=3, batch_size=2, lr=1e-3, seed=0, delta=0.05), tmp_path / "w")
+    assert summary["final_loss"] > 0
+    images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    first = instruct_edit(tiny_components, images, ["make the brain MRI 2 years older"] * 2, 0.05, seed=3, steps=3)
+    again = instruct_edit(tiny_components, images, ["make the brain MRI 2 years older"] * 2, 0.05, seed=3, steps=3)
+    assert first.shape == images.shape and torch.equal(first, again)
+
+
+def test_instruct_edit_refuses_a_plain_model(tiny_components):
+    from ldbench.editing import instruct_edit
+
+    with pytest.raises(LdbenchError, match="8 UNet input channels"):
+        instruct_edit(tiny_components, torch.zeros(1, 3, 16, 16), ["x"], 0.0, seed=0)

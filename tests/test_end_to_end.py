@@ -44,7 +44,7 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
     logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
     assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate",
-            "counterfactual", "trajectories", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
+            "counterfactual", "trajectories", "ageing", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
     rerun = snakemake(workdir, *SMOKE, "-n")
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
@@ -59,11 +59,15 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all()
     for editor in ("sdedit", "ddim_inversion"):
         assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
+    ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
+    assert list(ageing["LD"]) == [False, True] and ageing["ssim_to_truth"].between(-1, 1).all()
+    assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
 
 
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
-    for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_delta_ablation"):
+    for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_delta_ablation",
+                  "results/paper/table_ageing"):
         for ext in (".csv", ".md", ".tex"):
             assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
 
@@ -82,7 +86,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     workdir = smoke_runs[0]
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
-    for name in ("table1_finetuning", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation",
+    for name in ("table1_finetuning", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation", "table_ageing",
                  "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened

@@ -8,7 +8,7 @@ warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips hea
 
 from pathlib import Path  # noqa: E402
 
-from ldbench.report.counterfactual import counterfactual_figure, counterfactual_frame, write_counterfactual_tables  # noqa: E402
+from ldbench.report.counterfactual import counterfactual_figure, counterfactual_frame, write_ageing_table, write_counterfactual_tables  # noqa: E402
 
 with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     results = {(Path(p).parts[-2], Path(p).parts[-1]): Path(p) for p in snakemake.input.results}
@@ -17,3 +17,5 @@ with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     write_counterfactual_tables(frame, summaries, Path(out.edit[0]).with_suffix(""), Path(out.truth[0]).with_suffix(""))
     for editor in snakemake.params.editors:
         counterfactual_figure(results, Path(f"results/paper/fig1_counterfactuals_{editor}.png"), editor)
+    ageing = {(Path(p).parts[-2], Path(p).parts[-1]): Path(p) for p in snakemake.input.ageing}
+    write_ageing_table(ageing, Path(out.ageing[0]).with_suffix(""))

@@ -48,11 +48,16 @@ class TrainSettings:
 
 @dataclass
 class LatentSet:
-    """Cached VAE posterior (mean, std, already scaled) and prompts of a training set."""
+    """Cached VAE posterior (mean, std, already scaled) and prompts of a training set.
+
+    ``source``: for image-conditioned methods (InstructPix2Pix), the latents of each example's
+    input image, concatenated to the noisy latents as extra UNet input channels.
+    """
 
     mean: torch.Tensor
     std: torch.Tensor
     prompts: list[str]
+    source: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.prompts)
@@ -169,7 +174,7 @@ def train(
         ids = tokenize(components.tokenizer, prompts).to(device)
         return text_encoder(ids)[0]
 
-    def draw(latents: LatentSet, gen: torch.Generator) -> tuple[torch.Tensor, list[str]]:
+    def draw(latents: LatentSet, gen: torch.Generator) -> tuple[torch.Tensor, list[str], torch.Tensor | None]:
         idx = torch.randint(len(latents), (settings.batch_size,), generator=gen)
         eps = torch.randn(latents.mean[idx].shape, generator=gen)
         z0 = latents.mean[idx] + latents.std[idx] * eps
@@ -177,20 +182,26 @@ def train(
         if strategy.caption_dropout > 0:
             drop = torch.rand(len(prompts), generator=gen) < strategy.caption_dropout
             prompts = ["" if d else p for p, d in zip(prompts, drop.tolist())]
-        return z0, prompts
+        source = None
+        if latents.source is not None:  # InstructPix2Pix: drop the input image as often as the caption
+            keep = (torch.rand(len(idx), generator=gen) >= strategy.image_dropout).float()
+            source = latents.source[idx] * keep[:, None, None, None]
+        return z0, prompts, source
 
     losses: list[float] = []
     bar = progress(range(start_step, settings.steps), desc=f"train {strategy.name}", initial=start_step, total=settings.steps)
     for step in bar:
         gen = _step_generator(settings.seed, step, 0)
-        z0, prompts = draw(data, gen)
+        z0, prompts, source = draw(data, gen)
         n_instance = len(prompts)
         if prior is not None:
-            pz0, pprompts = draw(prior, gen)
+            pz0, pprompts, _ = draw(prior, gen)
             z0, prompts = torch.cat([z0, pz0]), prompts + pprompts
         noise = torch.randn(z0.shape, generator=gen)
         timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(z0),), generator=gen)
         noisy, target = drift.add_drifted_noise(scheduler, z0, noise, timesteps, settings.delta, settings.loss_target)
+        if source is not None:
+            noisy = torch.cat([noisy, source], dim=1)
         with accelerator.accumulate(unet, text_encoder):
             with accelerator.autocast():
                 pred = unet(noisy.to(device), timesteps.to(device), condition(prompts)).sample

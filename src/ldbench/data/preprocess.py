@@ -248,7 +248,7 @@ def _safe(text: str) -> str:
 
 def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_size: int, modality: str, seed: int,
                       split_fractions: dict[str, float], slice_offset_mm: float = 0.0, log=None) -> pd.DataFrame:
-    """Write ``out_dir/images/*.png`` and ``out_dir/slices.csv`` (and ``pairs.csv`` for brain)."""
+    """Write ``out_dir/images/*.png``, ``out_dir/slices.csv`` and the longitudinal ``pairs.csv``."""
     log = log or _log
     if kind not in ("brain", "cxr"):
         raise LdbenchError(f"unknown dataset kind {kind!r} (expected 'brain' or 'cxr')")
@@ -338,8 +338,7 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     first = ["image", "subject", "visit", "age", "sex", "split", "prompt"]
     table = table[first + [c for c in table.columns if c not in first]]
     write_csv(out_dir / "slices.csv", table)
-    if kind == "brain":
-        write_csv(out_dir / "pairs.csv", longitudinal_pairs(table))
+    write_csv(out_dir / "pairs.csv", longitudinal_pairs(table))
     log.info("%s: %d slices (%s) written to %s", kind, len(table),
              ", ".join(f"{s} {int((table['split'] == s).sum())}" for s in SPLITS), out_dir)
     return table

@@ -36,6 +36,8 @@ class Strategy:
     text_encoder_in_graph = False
     #: fraction of captions replaced by "" (classifier-free guidance training)
     caption_dropout = 0.0
+    #: fraction of input-image latents zeroed (image-conditioned methods only)
+    image_dropout = 0.0
 
     def __init__(self, cfg: MethodConfig):
         self.cfg = cfg

@@ -130,3 +130,40 @@ def _difference_rgb(source: np.ndarray, edited: np.ndarray) -> np.ndarray:
     rgb[..., 1] = np.clip(diff / scale, 0, 1)
     rgb[..., 0] = np.clip(-diff / scale, 0, 1)
     return rgb
+
+
+AGEING_MEANS = {"ssim_to_truth": "SSIM↑", "psnr_to_truth": "PSNR↑", "lpips_to_truth": "LPIPS↓", "l1_to_truth": "L1↓",
+                "l1_source_to_truth": "L1 unedited→follow-up"}
+
+
+def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path) -> None:
+    """The ageing table: InstructPix2Pix without and with LD against the real follow-up scans."""
+    rows, summaries = [], []
+    for (dataset, ld), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD")):
+        summary = read_json(Path(folder) / "summary.json")
+        per_image = pd.read_csv(Path(folder) / "per_image.csv")
+        summaries.append(summary)
+        row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "delta": summary["delta"],
+               "n": len(per_image), "years_mean": float(per_image["years"].mean()), "lpips": summary["lpips"]}
+        row.update({c: float(per_image[c].astype(float).mean()) for c in AGEING_MEANS})
+        rows.append(row)
+    caption = "Ageing with ground truth: InstructPix2Pix on longitudinal pairs, with and without LD"
+    if not rows:
+        write_table(stem, pd.DataFrame(), pd.DataFrame({"ageing": ["not run (ageing.datasets is empty)"]}), caption, "")
+        return
+    frame = pd.DataFrame(rows)
+    shown = frame[["dataset", "editor", "n"]].copy()
+    shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
+    shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+.2f}"))
+    shown["years"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
+    for column, label in AGEING_MEANS.items():
+        digits = 2 if column.startswith("psnr") else 3
+        shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
+    some = summaries[0]
+    trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+.2f}" for s in summaries)
+    note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
+            "subject's later visit (the real follow-up). 'L1 unedited→follow-up' is what leaving the scan unedited scores. "
+            f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "
+            f"{some['sampling_steps']} DDIM steps, text guidance {some['text_guidance']}, image guidance {some['image_guidance']}. "
+            f"LPIPS: {some['lpips']}.")
+    write_table(stem, frame, shown, caption, note)
