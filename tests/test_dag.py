@@ -23,7 +23,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     assert counts["drift_search"] == 8  # every LD model
     assert counts["synthesize"] == 16 and counts["evaluate"] == 16
     assert counts["train_classifier"] == 2 * (1 + 1 + 8)  # real, real+synthetic, each synthetic set
-    assert counts["counterfactual"] == 2 * 2  # dataset × editor (each job: without and with LD)
+    assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
     assert counts["paper_tables"] == 1 and counts["paper_figures"] == 1 and counts["paper_counterfactual"] == 1

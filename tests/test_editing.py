@@ -90,3 +90,32 @@ def test_instruct_edit_refuses_a_plain_model(tiny_components):
 
     with pytest.raises(LdbenchError, match="8 UNet input channels"):
         instruct_edit(tiny_components, torch.zeros(1, 3, 16, 16), ["x"], 0.0, seed=0)
+
+
+def test_drifted_schedulers_invert_each_other():
+    """diffusers' DDIM step and its inverse, both drifted by δ, undo each other for a fixed ε̂."""
+    from ldbench.editing import DriftedDDIMInverseScheduler, DriftedDDIMScheduler
+
+    config = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+              "clip_sample": False, "set_alpha_to_one": False, "steps_offset": 1}
+    forward, inverse = DriftedDDIMScheduler.from_config(config), DriftedDDIMInverseScheduler.from_config(config)
+    forward.delta = inverse.delta = 0.05
+    forward.set_timesteps(10)
+    inverse.set_timesteps(10)
+    eps = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    z0 = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
+    z = z0
+    for t in inverse.timesteps:
+        z = inverse.step(eps, t, z).prev_sample
+    for t in forward.timesteps:
+        z = forward.step(eps, t, z).prev_sample
+    assert (z - z0).abs().max() < 1e-4
+
+
+def test_pix2pix_zero_runs_on_our_model_and_is_seeded(tiny_components):
+    images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    settings = EditSettings(steps=2, guidance_scale=2.0, batch_size=2)
+    args = (tiny_components, images, ["a brain MRI of a 70 year old female with no cognitive impairment"] * 2,
+            ["a brain MRI of a 70 year old female with Alzheimer's disease"] * 2, "pix2pix_zero")
+    first, again = edit(*args, 0.05, 1, settings), edit(*args, 0.05, 1, settings)
+    assert first.shape == images.shape and torch.equal(first, again) and first.min() >= -1 and first.max() <= 1

@@ -51,13 +51,13 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
 
 def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     edits = pd.read_csv(smoke_runs[0] / "results/paper/table_counterfactual.csv")
-    assert len(edits) == 2 * 2 * 2 * 2  # dataset × editor × task × {noLD, LD}
-    assert set(edits["editor"]) == {"SDEdit (img2img)", "DDIM inversion + prompt swap"}
+    assert len(edits) == 2 * 3 * 2 * 2  # dataset × editor × task × {noLD, LD}
+    assert set(edits["editor"]) == {"SDEdit (img2img)", "DDIM inversion + prompt swap", "Pix2Pix-Zero (diffusers pipeline)"}
     assert edits["ssim_to_source"].between(-1, 1).all() and edits["flipped"].between(0, 1).all()
     assert edits["lpips"].str.startswith("unavailable").all() and edits["lpips_to_source"].isna().all()  # no stand-in
     truth = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_groundtruth.csv")
     assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all()
-    for editor in ("sdedit", "ddim_inversion"):
+    for editor in ("sdedit", "ddim_inversion", "pix2pix_zero"):
         assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
     ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
     assert list(ageing["LD"]) == [False, True] and ageing["ssim_to_truth"].between(-1, 1).all()

@@ -8,8 +8,14 @@ Two editors, both run on our own model and DDIM scheduler (no pipeline download)
 * ``ddim_inversion`` (DDIM inversion + prompt swap): the source latents are inverted
   deterministically under the source prompt — each DDIM step run backwards, δ removed before it,
   so that the drifted reverse process under the source prompt returns to the source — and the
-  inverted z_T is denoised under the target prompt. This is the inversion half of Pix2Pix-Zero
-  without its cross-attention guidance, and is named as such in every table.
+  inverted z_T is denoised under the target prompt: the inversion half of Pix2Pix-Zero without
+  its cross-attention guidance, named as such in every table (an ablation of the next editor).
+* ``pix2pix_zero`` (Parmar et al. 2023): diffusers' ``StableDiffusionPix2PixZeroPipeline`` on our
+  model — regularised DDIM inversion, then denoising along the edit direction with
+  cross-attention guidance. LD enters through its schedulers (:class:`DriftedDDIMScheduler`,
+  :class:`DriftedDDIMInverseScheduler`). The edit direction is the mean text embedding of the
+  edited images' target prompts minus that of their source prompts (the paper averages many
+  sentences per concept; these prompts vary in age and sex).
 
 A third editor needs a model trained for it: :func:`instruct_edit` runs an InstructPix2Pix model
 (``methods.strategies.InstructPix2Pix``) from z_T ~ N(δ, I), with the input image's latents as
@@ -25,6 +31,8 @@ from typing import Sequence
 
 import torch
 
+from diffusers import DDIMInverseScheduler, DDIMScheduler
+
 from . import drift
 from .models import Components
 from .sample import decode, initial_noise, make_scheduler, reverse_process
@@ -34,6 +42,7 @@ from .utils import LdbenchError, progress
 EDITORS = {
     "sdedit": "SDEdit (img2img)",
     "ddim_inversion": "DDIM inversion + prompt swap",
+    "pix2pix_zero": "Pix2Pix-Zero (diffusers pipeline)",
 }
 INSTRUCT_EDITOR = "InstructPix2Pix"
 
@@ -44,6 +53,62 @@ class EditSettings:
     guidance_scale: float = 3.0
     strength: float = 0.6  # SDEdit: fraction of the schedule the source is noised to
     batch_size: int = 32
+
+
+class DriftedDDIMScheduler(DDIMScheduler):
+    """DDIM whose every reverse step adds δ to the posterior mean (Eq. 4), for diffusers pipelines."""
+
+    delta: float = 0.0
+
+    def step(self, model_output, timestep, sample, *args, **kwargs):
+        out = super().step(model_output, timestep, sample, *args, **kwargs)
+        if self.delta == 0:
+            return out
+        if isinstance(out, tuple):
+            return (out[0] + self.delta, *out[1:])
+        out.prev_sample = out.prev_sample + self.delta
+        return out
+
+
+class DriftedDDIMInverseScheduler(DDIMInverseScheduler):
+    """The inverse of :class:`DriftedDDIMScheduler`'s step: δ is removed before stepping up."""
+
+    delta: float = 0.0
+
+    def step(self, model_output, timestep, sample, *args, **kwargs):
+        return super().step(model_output, timestep, sample - self.delta if self.delta else sample, *args, **kwargs)
+
+
+def pix2pix_zero_pipeline(components: Components, delta: float):
+    """diffusers' Pix2Pix-Zero pipeline on our components, drifted by δ; no captioner, no safety checker."""
+    from diffusers import StableDiffusionPix2PixZeroPipeline
+
+    config = {k: v for k, v in components.noise_scheduler.config.items() if k != "skip_prk_steps"}
+    scheduler, inverse = DriftedDDIMScheduler.from_config(config), DriftedDDIMInverseScheduler.from_config(config)
+    scheduler.delta = inverse.delta = float(delta)
+    pipe = StableDiffusionPix2PixZeroPipeline(
+        vae=components.vae, text_encoder=components.text_encoder, tokenizer=components.tokenizer, unet=components.unet,
+        scheduler=scheduler, feature_extractor=None, safety_checker=None, inverse_scheduler=inverse,
+        caption_generator=None, caption_processor=None, requires_safety_checker=False,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _pix2pix_zero(components: Components, images: torch.Tensor, source_prompts: Sequence[str], target_prompts: Sequence[str],
+                  delta: float, seed: int, settings: EditSettings, desc: str) -> torch.Tensor:
+    pipe = pix2pix_zero_pipeline(components, delta)
+    source_embeds = encode_prompts(components, sorted(set(source_prompts))).mean(0, keepdim=True)
+    target_embeds = encode_prompts(components, sorted(set(target_prompts))).mean(0, keepdim=True)
+    out = []
+    for start in progress(range(0, len(images), settings.batch_size), desc=desc):
+        batch, prompts = images[start : start + settings.batch_size], list(source_prompts[start : start + settings.batch_size])
+        generator = torch.Generator().manual_seed(seed * 7_919 + start)
+        inverted = pipe.invert(prompt=prompts, image=batch, num_inference_steps=settings.steps, generator=generator, output_type="pt").latents
+        edited = pipe(prompt=prompts, source_embeds=source_embeds, target_embeds=target_embeds, latents=inverted,
+                      num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale, generator=generator, output_type="pt").images
+        out.append(edited.float().cpu() * 2 - 1)
+    return torch.cat(out)
 
 
 def _encode(components: Components, images: torch.Tensor) -> torch.Tensor:
@@ -92,6 +157,8 @@ def edit(
         raise LdbenchError(f"counterfactual.editors: unknown editor {editor!r}; expected one of {sorted(EDITORS)}")
     if not 0.0 < settings.strength <= 1.0:
         raise LdbenchError(f"counterfactual.strength must lie in (0, 1], got {settings.strength}")
+    if editor == "pix2pix_zero":
+        return _pix2pix_zero(components, images, source_prompts, target_prompts, delta, seed, settings, desc)
     scheduler = make_scheduler(components, "ddim")
     device = next(components.unet.parameters()).device
     scheduler.set_timesteps(settings.steps, device=device)
