@@ -92,6 +92,7 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
         if ed != editor:
             continue
         summary = read_json(Path(folder) / "summary.json")
+        editor_name = summary["editor_name"]
         with np.load(Path(folder) / "examples.npz") as ex:
             for t_index, task in enumerate(summary["tasks"]):
                 if f"{t_index}_source" in ex:
@@ -118,7 +119,7 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
             if r == 0:
                 ax.set_title(titles[c], fontsize=8)
         axes[r, 0].set_ylabel(name.replace(" → ", " →\n") + f"\n(LD: δ = {delta:+.2f})", fontsize=7)
-    fig.suptitle(f"Counterfactuals by {editor.replace('_', ' ')}: added intensity green, removed red", fontsize=9)
+    fig.suptitle(f"Counterfactuals by {editor_name}: added intensity green, removed red", fontsize=9)
     save_figure(fig, png)
 
 
