@@ -39,12 +39,19 @@ PRELOAD = (
     "ldbench.stages.synthesize",
     "ldbench.stages.classify",
     "ldbench.stages.evaluate",
+    "ldbench.stages.counterfactual",
+    "ldbench.stages.trajectories",
+    "ldbench.stages.ageing",
     "ldbench.report.tables",
     "ldbench.report.figures",
+    "ldbench.report.counterfactual",
+    "ldbench.report.comparison",
+    "ldbench.report.ablation",
 )
 #: lazily imported classes (diffusers and transformers load them on first attribute access)
 PRELOAD_ATTRIBUTES = {
-    "diffusers": ("AutoencoderKL", "UNet2DConditionModel", "DDPMScheduler", "DDIMScheduler", "StableDiffusionPipeline"),
+    "diffusers": ("AutoencoderKL", "UNet2DConditionModel", "DDPMScheduler", "DDIMScheduler", "DDIMInverseScheduler",
+                  "StableDiffusionPipeline", "StableDiffusionPix2PixZeroPipeline"),
     "transformers": ("CLIPTextModel", "CLIPTokenizer", "CLIPTokenizerFast", "CLIPTextConfig"),
 }
 
