@@ -28,8 +28,12 @@ def _workdir(tmp_path):
     return workdir
 
 
+FINISHED_FIRST = ("results/data/brain/slices.csv", "results/data/cxr/slices.csv", "results/models/base")
+
+
 def _kill_at_first_checkpoint(workdir) -> list:
-    """Start the run and SIGKILL Snakemake and all its jobs once a fine-tuning checkpoint exists."""
+    """Start the run and SIGKILL Snakemake and all its jobs once a fine-tuning checkpoint exists
+    and preprocessing and pre-training are done (their outputs appear atomically, when complete)."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), *ARGS]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -38,7 +42,9 @@ def _kill_at_first_checkpoint(workdir) -> list:
     while not checkpoints:
         assert proc.poll() is None, "the run ended before any checkpoint was written"
         assert time.monotonic() < deadline, "no checkpoint within 15 minutes"
-        checkpoints = list((workdir / "results" / "checkpoints").glob("*/*/*/checkpoint-*"))
+        done = all((workdir / path).exists() for path in FINISHED_FIRST)
+        root = workdir / "results" / "checkpoints"  # fine-tunings: <dataset>/<method>/<ld>/checkpoint-<step>
+        checkpoints = [*root.glob("brain/*/*/checkpoint-*"), *root.glob("cxr/*/*/checkpoint-*")] if done else []
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -58,7 +64,7 @@ def test_killed_run_resumes_and_matches_uninterrupted(tmp_path_factory):
     killed_model = checkpoints[0].parent.relative_to(workdir / "results" / "checkpoints")  # dataset/method/ld
     assert not (workdir / TABLE).with_suffix(".csv").exists()
     finished = _files_with_mtimes(workdir / "results" / "data", workdir / "results" / "models" / "base")
-    assert finished, "preprocessing and pre-training finish before any fine-tuning starts"
+    assert finished
 
     snakemake(workdir, "--unlock", *ARGS)
     plan = snakemake(workdir, "-n", "--rerun-incomplete", *ARGS).stdout
