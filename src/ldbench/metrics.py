@@ -93,10 +93,11 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 grayscale images (data range 255); inf for identical images."""
+    """PSNR in dB of two uint8 grayscale images (scikit-image, data range 255); inf for identical images."""
+    from skimage.metrics import peak_signal_noise_ratio
+
     a, b = _pair(a, b)
-    mse = float(np.mean((a - b) ** 2))
-    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
+    return float("inf") if np.array_equal(a, b) else float(peak_signal_noise_ratio(a, b, data_range=255.0))
 
 
 def masked_l1(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:

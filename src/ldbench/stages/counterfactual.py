@@ -160,7 +160,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
         "deltas": deltas, "strength": settings.strength, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
         "seed": cfg["seed"], "tasks": [t.name for t in TASKS[kind]], "ground_truth": bool(ds_cfg["source"] == "phantom"),
         "classifier": str(classifier_path), "lpips": lpips.description if lpips else LPIPS_UNAVAILABLE,
-        "ssim": "scikit-image structural_similarity, data range 255", "psnr": "dB, data range 255",
+        "ssim": "scikit-image structural_similarity, data range 255", "psnr": "scikit-image peak_signal_noise_ratio, dB, data range 255",
         "l1": "mean absolute pixel difference in [0, 1] units",
         "n_images": {task: int((per_image["task"] == task).sum() // 2) for task in per_image["task"].unique()},
     }
