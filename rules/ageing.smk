@@ -5,7 +5,7 @@
 rule ageing:
     input:
         model=f"results/models/{{dataset}}/{CF['method']}/{{ld}}",
-        chosen=chosen_delta_for_ageing,
+        chosen=chosen_delta(CF["method"]),
         pairs="results/data/{dataset}/pairs.csv",
     output:
         directory("results/ageing/{dataset}/{ld}"),

@@ -95,10 +95,17 @@ def samples_for_source(wildcards):
     return [f"results/samples/{wildcards.dataset}/{method}/{ld}"]
 
 
-def chosen_delta_input(wildcards):
-    if wildcards.ld == "noLD":
-        return []
-    return [f"results/drift/{wildcards.dataset}/{wildcards.method}/LD/chosen.json"]
+def chosen_delta(method=None):
+    """Input function: the searched δ of an LD model ({method} wildcard unless given), none for noLD."""
+
+    def inputs(wildcards):
+        if wildcards.ld == "noLD":
+            return []
+        return [
+            f"results/drift/{wildcards.dataset}/{method or wildcards.method}/LD/chosen.json"
+        ]
+
+    return inputs
 
 
 def classifier_sources():
@@ -107,31 +114,20 @@ def classifier_sources():
     ]
 
 
-def counterfactual_inputs(wildcards):
-    """The editing method's models without and with LD, and the LD model's searched δ."""
-    models = f"results/models/{wildcards.dataset}/{CF['method']}"
-    return {
-        "model_noLD": f"{models}/noLD",
-        "model_LD": f"{models}/LD",
-        "chosen": f"results/drift/{wildcards.dataset}/{CF['method']}/LD/chosen.json",
-    }
+def model_pair(method=None):
+    """Input function: a method's models without and with LD and the LD model's searched δ
+    ({method} wildcard unless given)."""
 
+    def inputs(wildcards):
+        chosen_method = method or wildcards.method
+        models = f"results/models/{wildcards.dataset}/{chosen_method}"
+        return {
+            "model_noLD": f"{models}/noLD",
+            "model_LD": f"{models}/LD",
+            "chosen": f"results/drift/{wildcards.dataset}/{chosen_method}/LD/chosen.json",
+        }
 
-def trajectory_inputs(wildcards):
-    """A method's models without and with LD, and the LD model's searched δ."""
-    models = f"results/models/{wildcards.dataset}/{wildcards.method}"
-    return {
-        "model_noLD": f"{models}/noLD",
-        "model_LD": f"{models}/LD",
-        "chosen": f"results/drift/{wildcards.dataset}/{wildcards.method}/LD/chosen.json",
-    }
-
-
-def chosen_delta_for_ageing(wildcards):
-    """The editing model's searched δ, for sampling the LD InstructPix2Pix model."""
-    if wildcards.ld == "noLD":
-        return []
-    return [f"results/drift/{wildcards.dataset}/{CF['method']}/LD/chosen.json"]
+    return inputs
 
 
 def ageing_results():

@@ -4,7 +4,7 @@
 
 rule counterfactual:
     input:
-        unpack(counterfactual_inputs),
+        unpack(model_pair(CF["method"])),
         slices="results/data/{dataset}/slices.csv",
         classifier="results/classifiers/{dataset}/real/model.pt",
     output:

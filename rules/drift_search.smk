@@ -27,7 +27,7 @@ rule drift_search:
 
 rule trajectories:
     input:
-        unpack(trajectory_inputs),
+        unpack(model_pair()),
         slices="results/data/{dataset}/slices.csv",
     output:
         "results/drift/{dataset}/{method}/trajectories.npz",

@@ -5,7 +5,7 @@ rule synthesize:
     input:
         model="results/models/{dataset}/{method}/{ld}",
         slices="results/data/{dataset}/slices.csv",
-        chosen=chosen_delta_input,
+        chosen=chosen_delta(),
     output:
         directory("results/samples/{dataset}/{method}/{ld}"),
     log:

@@ -171,8 +171,16 @@ class Lpips:
             return float(self.model(to_tensor(a), to_tensor(b)).item())
 
 
+LPIPS_UNAVAILABLE = "unavailable: LPIPS needs pretrained AlexNet weights (metrics.lpips_backbone), not set"
+
+
 def lpips_or_none(backbone_weights: str | Path | None) -> Lpips | None:
     return Lpips(backbone_weights) if backbone_weights else None
+
+
+def lpips_status(lpips: Lpips | None) -> str:
+    """What every table says about LPIPS: how it was computed, or that it was not."""
+    return lpips.description if lpips else LPIPS_UNAVAILABLE
 
 
 def _version(package: str) -> str:

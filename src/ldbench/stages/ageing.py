@@ -20,7 +20,7 @@ import pandas as pd
 from ..editing import INSTRUCT_EDITOR, instruct_edit
 from ..images import load_images, to_gray_uint8
 from ..methods import MethodConfig, get_strategy
-from ..metrics import l1_distance, lpips_or_none, psnr, ssim
+from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
 from ..train import LatentSet, TrainSettings, encode_images, train
 from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
@@ -84,7 +84,7 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
         "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
         "sampling_steps": cfg["sampling"]["steps"], "text_guidance": a_cfg["text_guidance"], "image_guidance": a_cfg["image_guidance"],
         "seed": cfg["seed"], "ground_truth": "the subject's later visit (real follow-up scan)",
-        "lpips": lpips.description if lpips else "unavailable: LPIPS needs pretrained AlexNet weights (metrics.lpips_backbone), not set",
+        "lpips": lpips_status(lpips),
     }
     with atomic_dir(Path(out_dir)) as tmp:
         write_csv(tmp / "per_image.csv", per_image)

@@ -32,7 +32,7 @@ from scipy import ndimage
 from ..classifier import load_classifier, predict
 from ..editing import EDITORS, EditSettings, edit
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
-from ..metrics import l1_distance, lpips_or_none, masked_l1, psnr, ssim
+from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import load_components, read_metadata
 from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
 from .common import draw_rows, prompts_for, read_slices, split_rows
@@ -40,7 +40,6 @@ from .data import phantom_arguments
 
 log = logging.getLogger("ldbench")
 
-LPIPS_UNAVAILABLE = "unavailable: LPIPS needs pretrained AlexNet weights (metrics.lpips_backbone), not set"
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
         "dataset": dataset, "editor": editor, "editor_name": EDITORS[editor], "method": cf_cfg["method"],
         "deltas": deltas, "strength": settings.strength, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
         "seed": cfg["seed"], "tasks": [t.name for t in TASKS[kind]], "ground_truth": bool(ds_cfg["source"] == "phantom"),
-        "classifier": str(classifier_path), "lpips": lpips.description if lpips else LPIPS_UNAVAILABLE,
+        "classifier": str(classifier_path), "lpips": lpips_status(lpips),
         "ssim": "scikit-image structural_similarity, data range 255", "psnr": "scikit-image peak_signal_noise_ratio, dB, data range 255",
         "l1": "mean absolute pixel difference in [0, 1] units",
         "n_images": {task: int((per_image["task"] == task).sum() // 2) for task in per_image["task"].unique()},
