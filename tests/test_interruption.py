@@ -28,21 +28,29 @@ def _workdir(tmp_path):
     return workdir
 
 
-FINISHED_FIRST = ("results/data/brain/slices.csv", "results/data/cxr/slices.csv", "results/models/base")
+#: jobs that must be finished, in Snakemake's own record, before the kill
+FINISHED_FIRST = {"preprocess": 2, "pretrain_base": 1}
+
+
+def _finished(log: str, rule: str) -> int:
+    return log.count(f"(Rule: {rule})")
 
 
 def _kill_at_first_checkpoint(workdir) -> list:
-    """Start the run and SIGKILL Snakemake and all its jobs once a fine-tuning checkpoint exists
-    and preprocessing and pre-training are done (their outputs appear atomically, when complete)."""
+    """Start the run and SIGKILL Snakemake and all its jobs at a fine-tuning checkpoint, once
+    Snakemake has recorded preprocessing and pre-training as finished."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), *ARGS]
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "PYTHONHASHSEED": "0"})
+    log_path = workdir / "killed_run.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "PYTHONHASHSEED": "0"})
     deadline = time.monotonic() + 900
     checkpoints: list = []
     while not checkpoints:
         assert proc.poll() is None, "the run ended before any checkpoint was written"
         assert time.monotonic() < deadline, "no checkpoint within 15 minutes"
-        done = all((workdir / path).exists() for path in FINISHED_FIRST)
+        text = log_path.read_text()
+        done = all(_finished(text, rule) >= n for rule, n in FINISHED_FIRST.items())
         root = workdir / "results" / "checkpoints"  # fine-tunings: <dataset>/<method>/<ld>/checkpoint-<step>
         checkpoints = [*root.glob("brain/*/*/checkpoint-*"), *root.glob("cxr/*/*/checkpoint-*")] if done else []
         time.sleep(0.02)
