@@ -23,8 +23,8 @@ from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
 from ..train import LatentSet, TrainSettings, encode_images, train
-from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
-from .common import delta_for_training, draw_rows
+from ..utils import LdbenchError, atomic_dir, write_csv, write_json
+from .common import delta_for_training, draw_rows, inference_delta
 
 log = logging.getLogger("ldbench")
 
@@ -61,7 +61,7 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
     log.info("InstructPix2Pix on %d training pairs (%s), e.g. %r", len(data), ld, data.prompts[0])
     summary_train = train(components, strategy, data, settings, work_dir)
 
-    delta = float(read_json(chosen_json)["delta"]) if chosen_json else 0.0
+    delta = inference_delta(chosen_json)
     rows = draw_rows(test_pairs, min(a_cfg["n_images"], len(test_pairs)), cfg["seed"] + 73).drop_duplicates(["image_young", "image_old"])
     rows = rows.reset_index(drop=True)
     sources = load_images(rows["image_young"])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..prompts import build_prompt
-from ..utils import LdbenchError
+from ..utils import LdbenchError, read_json
 
 REQUIRED_SLICE_COLUMNS = ("image", "subject", "age", "sex", "split", "prompt")
 
@@ -79,3 +79,8 @@ def draw_rows(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(rows), size=n, replace=n > len(rows))
     return rows.iloc[idx].reset_index(drop=True)
+
+
+def inference_delta(chosen_json: str | Path | None) -> float:
+    """The δ a model samples at: its grid-searched δ (``chosen.json``) with LD, 0 without."""
+    return float(read_json(chosen_json)["delta"]) if chosen_json else 0.0

@@ -34,8 +34,8 @@ from ..editing import EDITORS, EditSettings, edit
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import load_components, read_metadata
-from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
-from .common import draw_rows, prompts_for, read_slices, split_rows
+from ..utils import LdbenchError, atomic_dir, write_csv, write_json
+from .common import draw_rows, inference_delta, prompts_for, read_slices, split_rows
 from .data import phantom_arguments
 
 log = logging.getLogger("ldbench")
@@ -99,7 +99,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
     kind = ds_cfg["kind"]
     settings = EditSettings(steps=cfg["sampling"]["steps"], guidance_scale=cfg["sampling"]["guidance_scale"],
                             strength=cf_cfg["strength"], batch_size=cfg["sampling"]["batch_size"])
-    deltas = {"noLD": 0.0, "LD": float(read_json(chosen_json)["delta"])}
+    deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     classifier, targets = load_classifier(classifier_path)
     lpips = lpips_or_none(cfg["metrics"].get("lpips_backbone"))
     test = split_rows(read_slices(slices_csv), "test")

@@ -18,8 +18,8 @@ from ..images import load_images
 from ..models import load_components, read_metadata
 from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
 from ..train import encode_images, encode_prompts
-from ..utils import atomic_path, read_json
-from .common import draw_rows, prompts_for, read_slices, split_rows
+from ..utils import atomic_path
+from .common import draw_rows, inference_delta, prompts_for, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -29,7 +29,7 @@ DECODED_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along the schedule imag
 def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
     ds_cfg, s_cfg = cfg["datasets"][dataset], cfg["sampling"]
     rows = draw_rows(split_rows(read_slices(slices_csv), "test"), cfg["drift"]["n_samples"], cfg["seed"] + 53)
-    deltas = {"noLD": 0.0, "LD": float(read_json(chosen_json)["delta"])}
+    deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     real_images = load_images(rows["image"])
     arrays: dict[str, np.ndarray] = {"img_real": real_images.numpy().astype(np.float16)}
     steps = s_cfg["steps"]
