@@ -19,6 +19,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", configfile] if configfile else [])
     counts = _job_counts(snakemake(workdir, *args).stdout)
     assert counts["make_phantoms"] == 2 and counts["preprocess"] == 2 and counts["pretrain_base"] == 1
+    assert counts["encode_latents"] == 2  # once per dataset, read by its 8 fine-tunings
     assert counts["finetune"] == 16  # 2 datasets × 4 methods × {noLD, LD}
     assert counts["drift_search"] == 8  # every LD model
     assert counts["synthesize"] == 16 and counts["evaluate"] == 16
@@ -35,7 +36,7 @@ def test_every_rule_logs_and_declares_resources(tmp_path, devices, gpu):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "-p", "--forceall", env={"CUDA_VISIBLE_DEVICES": devices}).stdout
     assert "results/logs/" in out
-    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
+    for rule in ("pretrain_base", "encode_latents", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         block = out.split(f"rule {rule}:")[1].split("\n\n")[0]
         assert re.search(r"resources:.*mem_mb=\d+", block) and gpu in block and "runtime=" in block, block
 
@@ -77,7 +78,7 @@ def test_slurm_profile_resources(tmp_path):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
-    for rule in ("pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
+    for rule in ("pretrain_base", "encode_latents", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)

@@ -13,6 +13,7 @@ with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     finetune(
         config, w.dataset, w.method, w.ld,
         slices_csv=snakemake.input.slices,
+        latents=snakemake.input.latents,
         base_model=snakemake.params.base_model,
         out_dir=snakemake.output[0],
         work_dir=snakemake.params.work_dir,

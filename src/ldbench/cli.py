@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ft.add_argument("--ld", choices=["noLD", "LD"], required=True)
     ft.add_argument("--slices", required=True)
     ft.add_argument("--base", required=True, help="base model folder or hub id")
+    ft.add_argument("--latents", help="the dataset's latent cache (rule encode_latents); default: encode the slices here")
     ft.add_argument("--out", required=True)
 
     sm = sub.add_parser("sample", help="generate one image per prompt at a drift δ")
@@ -78,15 +79,14 @@ def main(argv: list[str] | None = None) -> int:
             from .stages.finetune import finetune
 
             cfg = load_config(args.config)
-            finetune(cfg, args.dataset, args.method, args.ld, Path(args.slices), args.base, Path(args.out), Path(args.out + ".work"))
+            finetune(cfg, args.dataset, args.method, args.ld, Path(args.slices), Path(args.latents) if args.latents else None, args.base, Path(args.out), Path(args.out + ".work"))
         elif args.command == "sample":
             from .images import image_grid, save_png, to_gray_uint8
-            from .models import load_components
             from .sample import generate
-            from .stages.common import sampling_kwargs
+            from .stages.common import inference_model, sampling_kwargs
 
             cfg = load_config(args.config)
-            images = to_gray_uint8(generate(load_components(args.model), args.prompt, args.delta, cfg["seed"], **sampling_kwargs(cfg)))
+            images = to_gray_uint8(generate(inference_model(cfg, args.model), args.prompt, args.delta, cfg["seed"], **sampling_kwargs(cfg)))
             save_png(args.out, image_grid(list(images), ncols=min(len(images), 8)))
     except LdbenchError as err:
         print(f"ldbench: error: {err}", file=sys.stderr)

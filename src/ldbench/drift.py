@@ -29,9 +29,19 @@ LossTarget = Literal["drifted_noise", "noise"]
 LOSS_TARGETS = ("drifted_noise", "noise")
 
 
-def drifted_noise(noise: torch.Tensor, delta: float) -> torch.Tensor:
+Delta = float | torch.Tensor  # a scalar, or one δ per batch element broadcastable to the latents
+
+
+def shift(x: torch.Tensor, delta: Delta) -> torch.Tensor:
+    """x + δ; ``x`` itself when δ is the number 0, so δ = 0 runs the unmodified code path."""
+    if isinstance(delta, torch.Tensor):
+        return x + delta
+    return x + delta if delta != 0 else x
+
+
+def drifted_noise(noise: torch.Tensor, delta: Delta) -> torch.Tensor:
     """ε_δ = ε + δ; returns ``noise`` itself when δ = 0."""
-    return noise + delta if delta != 0 else noise
+    return shift(noise, delta)
 
 
 def add_drifted_noise(
@@ -39,7 +49,7 @@ def add_drifted_noise(
     latents: torch.Tensor,
     noise: torch.Tensor,
     timesteps: torch.Tensor,
-    delta: float,
+    delta: Delta,
     loss_target: LossTarget = "drifted_noise",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Noise ``latents`` to ``timesteps`` with drifted noise; return (noisy latents, training target).
@@ -61,13 +71,13 @@ def add_drifted_noise(
     return noisy, target
 
 
-def initial_latents(noise: torch.Tensor, delta: float, init_noise_sigma: float = 1.0) -> torch.Tensor:
+def initial_latents(noise: torch.Tensor, delta: Delta, init_noise_sigma: float = 1.0) -> torch.Tensor:
     """z_T ~ N(δ, I) from a standard-normal draw ``noise`` (shared across δ values for sweeps)."""
     latents = noise * init_noise_sigma if init_noise_sigma != 1.0 else noise
-    return latents + delta if delta != 0 else latents
+    return shift(latents, delta)
 
 
-def drifted_step(scheduler, model_output: torch.Tensor, timestep, sample: torch.Tensor, delta: float, **kwargs) -> torch.Tensor:
+def drifted_step(scheduler, model_output: torch.Tensor, timestep, sample: torch.Tensor, delta: Delta, **kwargs) -> torch.Tensor:
     """One reverse step whose mean is the scheduler's posterior mean plus δ."""
     prev = scheduler.step(model_output, timestep, sample, return_dict=True, **kwargs).prev_sample
-    return prev + delta if delta != 0 else prev
+    return shift(prev, delta)

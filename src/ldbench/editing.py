@@ -134,7 +134,7 @@ def ddim_invert(components: Components, latents: torch.Tensor, cond: torch.Tenso
         prev = int(t) - stride
         a_prev = alphas[prev] if prev >= 0 else scheduler.final_alpha_cumprod.to(device)
         a_t = alphas[int(t)]
-        eps = unet(z, t, context).sample
+        eps = unet(z.to(unet.dtype), t, context).sample.to(z.dtype)
         x0 = (z - delta - (1 - a_prev).sqrt() * eps) / a_prev.sqrt()
         z = a_t.sqrt() * x0 + (1 - a_t).sqrt() * eps
     return z
@@ -213,8 +213,8 @@ def instruct_edit(
         z = drift.initial_latents(initial_noise(n, tuple(source.shape[1:]), seed, offset=start).to(device), delta, scheduler.init_noise_sigma)
         generator = torch.Generator().manual_seed(seed * 7_919 + start)
         for t in scheduler.timesteps:
-            model_in = torch.cat([scheduler.scale_model_input(torch.cat([z] * 3), t), image], dim=1)
-            e_full, e_image, e_none = unet(model_in, t, context).sample.chunk(3)
+            model_in = torch.cat([scheduler.scale_model_input(torch.cat([z] * 3), t), image], dim=1).to(unet.dtype)
+            e_full, e_image, e_none = unet(model_in, t, context).sample.to(z.dtype).chunk(3)
             eps = e_none + image_guidance * (e_image - e_none) + text_guidance * (e_full - e_image)
             z = drift.drifted_step(scheduler, eps, t, z, delta, generator=generator)
         out.append(decode(components, z))

@@ -108,6 +108,14 @@ class Components:
     tokenizer: Any  # transformers.CLIPTokenizer
     noise_scheduler: Any  # diffusers.DDPMScheduler (training schedule)
 
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> "Components":
+        """Move the three networks (and optionally cast them); returns ``self``."""
+        for module in (self.vae, self.unet, self.text_encoder):
+            module.to(device=device)
+            if dtype is not None and module.dtype != dtype:
+                module.to(dtype=dtype)
+        return self
+
     def pipeline(self):
         """A ``StableDiffusionPipeline`` sharing these modules (no safety checker)."""
         from diffusers import StableDiffusionPipeline

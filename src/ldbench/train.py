@@ -13,9 +13,9 @@ import logging
 import math
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from . import drift
 from .methods import Strategy
 from .models import Components
+from .runtime import compile_unet, configure_cuda, use_channels_last
 from .utils import atomic_dir, progress
 
 log = logging.getLogger("ldbench")
@@ -44,6 +45,10 @@ class TrainSettings:
     weight_decay: float = 1e-2
     prior_loss_weight: float = 1.0
     log_every: int = 25
+    # speed and memory levers (``ldbench.runtime``; resolved from config by the finetune stage)
+    gradient_checkpointing: bool = False
+    compile: bool = False
+    channels_last: bool = False
 
 
 @dataclass
@@ -93,8 +98,8 @@ def encode_prompts(components: Components, prompts: Sequence[str], batch_size: i
     return torch.cat(out)
 
 
-def _step_generator(seed: int, step: int, stream: int) -> torch.Generator:
-    return torch.Generator().manual_seed((seed * 1_000_003 + step * 7919 + stream) % (2**63))
+def _step_generator(seed: int, step: int, stream: int, device: torch.device | str = "cpu") -> torch.Generator:
+    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + step * 7919 + stream) % (2**63))
 
 
 def _latest_checkpoint(work_dir: Path) -> tuple[int, Path] | None:
@@ -112,16 +117,60 @@ def _mixed_precision(setting: str) -> str:
     return setting
 
 
-class _PromptCache:
-    """Prompt → embedding lookup for strategies whose text encoder is frozen."""
+class _Conditioning:
+    """Every distinct prompt of a run, tokenized (or embedded, when the text encoder is frozen) once.
 
-    def __init__(self, components: Components, prompts: Sequence[str]):
-        self.unique = sorted(set(prompts))
+    Batches then carry prompt *indices*, so conditioning a step is one gather on the device.
+    """
+
+    def __init__(self, components: Components, prompts: Sequence[str], in_graph: bool, device: torch.device):
+        self.unique = sorted(set(prompts) | {""})
         self.index = {p: i for i, p in enumerate(self.unique)}
-        self.embeddings = encode_prompts(components, self.unique)
+        self.empty = self.index[""]
+        self.in_graph = in_graph
+        if in_graph:
+            self.table = tokenize(components.tokenizer, self.unique).to(device)
+        else:
+            self.table = encode_prompts(components, self.unique).to(device)
 
-    def __call__(self, prompts: Sequence[str]) -> torch.Tensor:
-        return self.embeddings[[self.index[p] for p in prompts]]
+    def ids(self, prompts: Sequence[str], device: torch.device) -> torch.Tensor:
+        return torch.tensor([self.index[p] for p in prompts], device=device)
+
+    def __call__(self, text_encoder, prompt_ids: torch.Tensor) -> torch.Tensor:
+        if self.in_graph:
+            return text_encoder(self.table[prompt_ids])[0]
+        return self.table[prompt_ids]
+
+
+class _Draws:
+    """A training set resident on the training device, drawn from with a device generator.
+
+    Nothing in a draw copies to or from the host, so the GPU never waits for Python between
+    steps. The order of the random calls is fixed: a resumed run repeats an uninterrupted one.
+    """
+
+    def __init__(self, latents: LatentSet, conditioning: _Conditioning, strategy: Strategy, batch_size: int, device: torch.device):
+        self.mean, self.std = latents.mean.to(device), latents.std.to(device)
+        self.source = latents.source.to(device) if latents.source is not None else None
+        self.prompt_ids = conditioning.ids(latents.prompts, device)
+        self.empty = conditioning.empty
+        self.caption_dropout, self.image_dropout = strategy.caption_dropout, strategy.image_dropout
+        self.batch_size, self.device = batch_size, device
+
+    def __call__(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(z_0 sampled from the cached posterior, prompt indices, input-image latents or None)."""
+        idx = torch.randint(len(self.mean), (self.batch_size,), generator=gen, device=self.device)
+        eps = torch.randn((self.batch_size, *self.mean.shape[1:]), generator=gen, device=self.device)
+        z0 = self.mean[idx] + self.std[idx] * eps
+        prompt_ids = self.prompt_ids[idx]
+        if self.caption_dropout > 0:
+            drop = torch.rand(self.batch_size, generator=gen, device=self.device) < self.caption_dropout
+            prompt_ids = torch.where(drop, self.empty, prompt_ids)
+        source = None
+        if self.source is not None:  # InstructPix2Pix: drop the input image as often as the caption
+            keep = (torch.rand(self.batch_size, generator=gen, device=self.device) >= self.image_dropout).to(self.source.dtype)
+            source = self.source[idx] * keep[:, None, None, None]
+        return z0, prompt_ids, source
 
 
 def train(
@@ -131,9 +180,11 @@ def train(
     settings: TrainSettings,
     work_dir: Path,
     prior: LatentSet | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> dict:
     """Train ``components`` in place with ``strategy``; checkpoints go to ``work_dir``.
 
+    ``on_step(done)`` is called after every step (the throughput benchmark times steps with it).
     Returns a summary (final loss, steps, settings) for the model's metadata.
     """
     from accelerate import Accelerator
@@ -145,21 +196,31 @@ def train(
         cpu=not torch.cuda.is_available(),
     )
     device = accelerator.device
+    if device.type == "cuda":
+        configure_cuda()
     strategy.prepare(components)
     params = strategy.select_parameters(components)
     n_trainable = sum(p.numel() for p in params)
     log.info("method %s: %d trainable parameters, %d training latents, δ=%g (%s)", strategy.name, n_trainable, len(data), settings.delta, settings.loss_target)
 
+    unet = components.unet
+    if settings.gradient_checkpointing:
+        unet.enable_gradient_checkpointing()
+    if settings.channels_last:
+        use_channels_last(unet)
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay, fused=device.type == "cuda")
     components.vae.to("cpu")  # latents are cached: the VAE is not needed in the loop
-    unet, text_encoder, optimizer = accelerator.prepare(components.unet, components.text_encoder, optimizer)
+    unet, text_encoder, optimizer = accelerator.prepare(unet, components.text_encoder, optimizer)
     unet.train()
     text_encoder.train(strategy.text_encoder_in_graph)
+    if settings.compile:
+        compile_unet(unet)
     scheduler = components.noise_scheduler
 
-    cache = None
-    if not strategy.text_encoder_in_graph:
-        cache = _PromptCache(components, list(data.prompts) + (list(prior.prompts) if prior else []) + [""])
+    all_prompts = list(data.prompts) + (list(prior.prompts) if prior else [])
+    conditioning = _Conditioning(components, all_prompts, strategy.text_encoder_in_graph, device)
+    draw = _Draws(data, conditioning, strategy, settings.batch_size, device)
+    draw_prior = _Draws(prior, conditioning, strategy, settings.batch_size, device) if prior is not None else None
 
     start_step = 0
     latest = _latest_checkpoint(work_dir)
@@ -168,46 +229,27 @@ def train(
         start_step = latest[0]
         log.info("resumed from %s (step %d of %d)", latest[1], start_step, settings.steps)
 
-    def condition(prompts: list[str]) -> torch.Tensor:
-        if cache is not None:
-            return cache(prompts).to(device)
-        ids = tokenize(components.tokenizer, prompts).to(device)
-        return text_encoder(ids)[0]
-
-    def draw(latents: LatentSet, gen: torch.Generator) -> tuple[torch.Tensor, list[str], torch.Tensor | None]:
-        idx = torch.randint(len(latents), (settings.batch_size,), generator=gen)
-        eps = torch.randn(latents.mean[idx].shape, generator=gen)
-        z0 = latents.mean[idx] + latents.std[idx] * eps
-        prompts = [latents.prompts[i] for i in idx.tolist()]
-        if strategy.caption_dropout > 0:
-            drop = torch.rand(len(prompts), generator=gen) < strategy.caption_dropout
-            prompts = ["" if d else p for p, d in zip(prompts, drop.tolist())]
-        source = None
-        if latents.source is not None:  # InstructPix2Pix: drop the input image as often as the caption
-            keep = (torch.rand(len(idx), generator=gen) >= strategy.image_dropout).float()
-            source = latents.source[idx] * keep[:, None, None, None]
-        return z0, prompts, source
-
-    losses: list[float] = []
+    losses: list[torch.Tensor] = []
+    n_instance = settings.batch_size
     bar = progress(range(start_step, settings.steps), desc=f"train {strategy.name}", initial=start_step, total=settings.steps)
     for step in bar:
-        gen = _step_generator(settings.seed, step, 0)
-        z0, prompts, source = draw(data, gen)
-        n_instance = len(prompts)
-        if prior is not None:
-            pz0, pprompts, _ = draw(prior, gen)
-            z0, prompts = torch.cat([z0, pz0]), prompts + pprompts
-        noise = torch.randn(z0.shape, generator=gen)
-        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(z0),), generator=gen)
+        gen = _step_generator(settings.seed, step, 0, device)
+        z0, prompt_ids, source = draw(gen)
+        if draw_prior is not None:
+            pz0, pprompt_ids, _ = draw_prior(gen)
+            z0, prompt_ids = torch.cat([z0, pz0]), torch.cat([prompt_ids, pprompt_ids])
+        noise = torch.randn(z0.shape, generator=gen, device=device)
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (len(z0),), generator=gen, device=device)
         noisy, target = drift.add_drifted_noise(scheduler, z0, noise, timesteps, settings.delta, settings.loss_target)
         if source is not None:
             noisy = torch.cat([noisy, source], dim=1)
+        if settings.channels_last:
+            noisy = noisy.contiguous(memory_format=torch.channels_last)
         with accelerator.accumulate(unet, text_encoder):
             with accelerator.autocast():
-                pred = unet(noisy.to(device), timesteps.to(device), condition(prompts)).sample
-            target = target.to(device)
+                pred = unet(noisy, timesteps, conditioning(text_encoder, prompt_ids)).sample
             loss = F.mse_loss(pred[:n_instance].float(), target[:n_instance].float())
-            if prior is not None:
+            if draw_prior is not None:
                 loss = loss + settings.prior_loss_weight * F.mse_loss(pred[n_instance:].float(), target[n_instance:].float())
             accelerator.backward(loss)
             if accelerator.sync_gradients and settings.max_grad_norm > 0:
@@ -218,18 +260,22 @@ def train(
             strategy.after_optimizer_step(components)
         losses.append(loss.detach())
         done = step + 1
-        if done % settings.log_every == 0 or done == settings.steps:
+        if done % settings.log_every == 0 or done == settings.steps:  # the loop's only host–device sync
             recent = torch.stack(losses[-settings.log_every :]).mean().item()
             bar.set_postfix(loss=f"{recent:.4f}")
             log.info("step %d/%d loss %.5f", done, settings.steps, recent)
         if settings.checkpoint_every and done % settings.checkpoint_every == 0 and done < settings.steps:
             _save_checkpoint(accelerator, work_dir, done)
+        if on_step is not None:
+            on_step(done)
 
     final = torch.stack(losses[-settings.log_every :]).mean().item() if losses else math.nan
     components.unet = accelerator.unwrap_model(unet)
     components.text_encoder = accelerator.unwrap_model(text_encoder)
     components.unet.eval()
     components.text_encoder.eval()
+    if settings.gradient_checkpointing:
+        components.unet.disable_gradient_checkpointing()
     if not settings.keep_checkpoints and work_dir.exists():
         shutil.rmtree(work_dir)
     return {"final_loss": final, "trainable_parameters": n_trainable, "resumed_from_step": start_step, **asdict(settings)}

@@ -109,14 +109,22 @@ class NewTokenMixin:
         weight = components.text_encoder.get_input_embeddings().weight
         weight.requires_grad_(True)
         if getattr(self, "_grad_mask_hook", None) is None:
-            mask = torch.zeros(weight.shape[0], 1, dtype=weight.dtype)
-            mask[self.token_ids] = 1
-            self._grad_mask_hook = weight.register_hook(lambda grad: grad * mask.to(grad.device, grad.dtype))
+            self._grad_mask_hook = weight.register_hook(lambda grad: grad * self._trained_rows(grad))
         return weight
 
+    def _trained_rows(self, like: torch.Tensor) -> torch.Tensor:
+        """(vocab, 1) mask of the trained rows on ``like``'s device, built once per device."""
+        mask = getattr(self, "_row_mask", None)
+        if mask is None or mask.device != like.device:
+            mask = torch.zeros(len(self._frozen_rows), 1, dtype=torch.bool)
+            mask[self.token_ids] = True
+            self._row_mask = mask = mask.to(like.device)
+        return mask
+
     def restore_frozen_rows(self, components: Components) -> None:
+        """Without a boolean-mask index, so the step stays free of host–device syncs on a GPU."""
         weight = components.text_encoder.get_input_embeddings().weight
-        keep = torch.ones(weight.shape[0], dtype=torch.bool)
-        keep[self.token_ids] = False
+        if self._frozen_rows.device != weight.device or self._frozen_rows.dtype != weight.dtype:
+            self._frozen_rows = self._frozen_rows.to(weight.device, weight.dtype)
         with torch.no_grad():
-            weight[keep] = self._frozen_rows[keep].to(weight.device, weight.dtype)
+            weight.copy_(torch.where(self._trained_rows(weight), weight, self._frozen_rows))

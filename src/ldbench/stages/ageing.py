@@ -22,9 +22,10 @@ from ..images import load_images, to_gray_uint8
 from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
+from ..runtime import compute_device
 from ..train import LatentSet, TrainSettings, encode_images, train
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import delta_for_training, draw_rows, inference_delta
+from .common import delta_for_training, draw_rows, inference_delta, training_levers
 
 log = logging.getLogger("ldbench")
 
@@ -48,7 +49,7 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
     modality = ds_cfg["modality"]
     train_pairs = _pairs(pairs_csv, "train")
     test_pairs = _pairs(pairs_csv, "test")
-    components = load_components(model_dir)
+    components = load_components(model_dir).to(compute_device())
     strategy = get_strategy("instruct_pix2pix", MethodConfig(lr=a_cfg["lr"]))
 
     young, _ = encode_images(components, load_images(train_pairs["image_young"]), desc="encode earlier visits")
@@ -57,7 +58,7 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
     settings = TrainSettings(steps=a_cfg["steps"], batch_size=a_cfg["batch_size"], lr=a_cfg["lr"], seed=cfg["seed"] + 71,
                              delta=delta_for_training(cfg, ld), loss_target=cfg["drift"].get("loss_target", "drifted_noise"),
                              mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
-                             checkpoint_every=cfg["finetune"].get("checkpoint_every", 0))
+                             checkpoint_every=cfg["finetune"].get("checkpoint_every", 0), **training_levers(cfg))
     log.info("InstructPix2Pix on %d training pairs (%s), e.g. %r", len(data), ld, data.prompts[0])
     summary_train = train(components, strategy, data, settings, work_dir)
 

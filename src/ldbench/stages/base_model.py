@@ -16,8 +16,10 @@ import torch
 from ..methods import MethodConfig, get_strategy
 from ..models import build_tiny_components
 from ..natural_images import NaturalCropDataset, load_natural_images
+from ..runtime import compute_device
 from ..train import LatentSet, TrainSettings, encode_images, train
 from ..vae_pretrain import pretrain_vae
+from .common import training_levers
 
 log = logging.getLogger("ldbench")
 
@@ -26,7 +28,7 @@ def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
     emb = cfg["base_model"]["embedded"]
     seed = cfg["seed"]
     size = cfg["image_size"]
-    components = build_tiny_components({**emb, "image_size": size}, seed=seed)
+    components = build_tiny_components({**emb, "image_size": size}, seed=seed).to(compute_device())
     images = load_natural_images()
     crops = NaturalCropDataset(images, size=size, length=emb["natural_crops"], seed=seed)
     log.info("%d natural images → %d crops of %d px", len(images), len(crops), size)
@@ -47,6 +49,7 @@ def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
         steps=ut["steps"], batch_size=ut["batch_size"], lr=ut["lr"], seed=seed,
         mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
         checkpoint_every=cfg["finetune"].get("checkpoint_every", 0),
+        **training_levers(cfg),
     )
     summary = train(components, get_strategy("pretrain", MethodConfig(lr=ut["lr"])), data, settings, Path(work_dir))
     components.save_pretrained(Path(out_dir), metadata={"model": "ldbench embedded base", "vae": vae_summary, "unet": summary, "image_size": size})

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..prompts import build_prompt
 from ..utils import LdbenchError, read_json
+
+if TYPE_CHECKING:
+    from ..models import Components
 
 REQUIRED_SLICE_COLUMNS = ("image", "subject", "age", "sex", "split", "prompt")
 
@@ -63,6 +68,29 @@ def method_config(cfg: dict, method: str, dataset: str):
     if "placeholder_token" in section:
         section["placeholder_token"] = section["placeholder_token"].format(dataset=dataset)
     return MethodConfig(**section)
+
+
+def inference_model(cfg: dict, source, compile: bool = True) -> "Components":
+    """A model for sampling or editing: on the compute device, in ``performance.inference_precision``.
+
+    ``compile=False`` for callers whose UNet calls change shape or need gradients (the editors).
+    """
+    from ..models import load_components
+    from ..runtime import Performance, prepare_for_inference
+
+    perf = Performance.from_config(cfg)
+    if not compile:
+        perf = dataclasses.replace(perf, compile=False, cuda_graphs=False)
+    return prepare_for_inference(load_components(source, dtype=perf.inference_dtype), perf)
+
+
+def training_levers(cfg: dict) -> dict:
+    """``TrainSettings`` keywords of the ``performance`` section (compile, channels_last, checkpointing)."""
+    from ..runtime import Performance
+
+    perf = Performance.from_config(cfg)
+    gradient_checkpointing = (cfg.get("performance") or {}).get("gradient_checkpointing", False)
+    return {"compile": perf.compile, "channels_last": perf.channels_last, "gradient_checkpointing": bool(gradient_checkpointing)}
 
 
 def delta_for_training(cfg: dict, ld: str) -> float:

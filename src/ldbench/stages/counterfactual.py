@@ -33,9 +33,9 @@ from ..classifier import load_classifier, predict
 from ..editing import EDITORS, EditSettings, edit
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
-from ..models import load_components, read_metadata
+from ..models import read_metadata
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import draw_rows, inference_delta, prompts_for, read_slices, split_rows
+from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 from .data import phantom_arguments
 
 log = logging.getLogger("ldbench")
@@ -121,7 +121,7 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
         column = targets.index(task.target_label)
         p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
         for ld, model_dir in model_dirs.items():
-            components = load_components(model_dir)
+            components = inference_model(cfg, model_dir, compile=False)
             phrase = read_metadata(model_dir)["modality_phrase"]
             src_prompts, tgt_prompts = prompts_for(rows, kind, phrase), prompts_for(target_rows, kind, phrase)
             seed = cfg["seed"] + 4000 + 100 * t_index

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from ..classifier import extract_features, load_classifier
 from ..images import gray_uint8_to_unit, load_classifier_inputs, read_gray, to_gray_uint8
 from ..metrics import fid_from_features, l1_distance
-from ..models import load_components, read_metadata
+from ..models import read_metadata
 from ..sample import generate
 from ..utils import atomic_path, write_csv, write_json
-from .common import draw_rows, prompts_for, read_slices, sampling_kwargs, split_rows, target_matrix
+from .common import draw_rows, inference_model, prompts_for, read_slices, sampling_kwargs, split_rows, target_matrix
 
 log = logging.getLogger("ldbench")
 
@@ -33,7 +33,7 @@ log = logging.getLogger("ldbench")
 def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, classifier_path: Path, out_csv: Path, out_json: Path, out_sweep: Path) -> None:
     ds_cfg = cfg["datasets"][dataset]
     dcfg = cfg["drift"]
-    components = load_components(model_dir)
+    components = inference_model(cfg, model_dir)
     meta = read_metadata(model_dir)
     slices = read_slices(slices_csv)
     rows = draw_rows(split_rows(slices, "val"), dcfg.get("n_samples", 32), cfg["seed"])
@@ -45,8 +45,9 @@ def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, cla
     real_features = extract_features(classifier, load_classifier_inputs(test["image"]))
 
     records, sweep = [], []
-    for delta in dcfg["grid"]:
-        generated = to_gray_uint8(generate(components, prompts, delta=float(delta), seed=cfg["seed"], desc=f"δ={delta:+.3f}", **sampling_kwargs(cfg)))
+    grid_images = generate(components, prompts, delta=dcfg["grid"], seed=cfg["seed"], desc="δ grid", **sampling_kwargs(cfg))
+    for delta, images in zip(dcfg["grid"], grid_images):
+        generated = to_gray_uint8(images)
         sweep.append(generated)
         x = gray_uint8_to_unit(generated)
         with torch.no_grad():

@@ -10,10 +10,10 @@ import logging
 from pathlib import Path
 
 from ..images import save_png, to_gray_uint8
-from ..models import load_components, read_metadata
+from ..models import read_metadata
 from ..sample import generate
 from ..utils import atomic_dir, write_csv
-from .common import draw_rows, inference_delta, prompts_for, read_slices, sampling_kwargs, split_rows
+from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, sampling_kwargs, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -23,7 +23,7 @@ SAMPLE_COLUMNS_DROPPED = ("image", "split", "prompt")
 def synthesize(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
     ds_cfg = cfg["datasets"][dataset]
     delta = inference_delta(chosen_json)
-    components = load_components(model_dir)
+    components = inference_model(cfg, model_dir)
     meta = read_metadata(model_dir)
     rows = draw_rows(split_rows(read_slices(slices_csv), "train"), cfg["sampling"]["n_images"], cfg["seed"] + 17)
     prompts = prompts_for(rows, ds_cfg["kind"], meta["modality_phrase"])

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 
 from ..images import load_images
-from ..models import load_components, read_metadata
+from ..models import read_metadata
 from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
 from ..train import encode_images, encode_prompts
 from ..utils import atomic_path
-from .common import draw_rows, inference_delta, prompts_for, read_slices, split_rows
+from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -35,7 +35,7 @@ def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_js
     steps = s_cfg["steps"]
     decode_at = sorted({min(steps - 1, round(f * (steps - 1))) for f in DECODED_FRACTIONS})
     for ld, model_dir in model_dirs.items():
-        components = load_components(model_dir)
+        components = inference_model(cfg, model_dir)
         if ld == "noLD":  # the real latents through the same VAE (it is frozen by every method)
             arrays["lat_real"] = encode_images(components, real_images, desc="encode real")[0].numpy()
         prompts = prompts_for(rows, ds_cfg["kind"], read_metadata(model_dir)["modality_phrase"])

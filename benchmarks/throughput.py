@@ -1,0 +1,58 @@
+"""Training and sampling throughput: the diffusers recipe against ldbench, side by side (issue 7).
+
+    # what CI runs (CPU, tiny shapes, seconds)
+    python benchmarks/throughput.py --preset tiny --batch-size 4 --train-steps 3 --warmup-steps 1 --sample-steps 4
+    # the measurement of benchmarks/RESULTS.md (one GPU, SD 1.5 shapes, 512 px, batch 16)
+    python benchmarks/throughput.py --preset sd15 --batch-size 16 --json benchmarks/h100.json
+    # memory: Basic FT at SD 1.5 shapes, batch 1, gradient checkpointing, plain AdamW
+    python benchmarks/throughput.py --preset sd15 --batch-size 1 --gradient-checkpointing --methods basic_ft --only train
+
+The logic lives in ``ldbench.throughput``; this file only parses arguments and writes the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from ldbench.methods.strategies import FINETUNING_METHODS
+from ldbench.throughput import PRESETS, BenchSettings, markdown, run
+from ldbench.utils import write_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="model shapes: sd15 (SD 1.5, 512 px) or tiny")
+    parser.add_argument("--batch-size", type=int, default=16, help="UNet batch of every variant (DreamBooth: half instance, half class)")
+    parser.add_argument("--train-steps", type=int, default=20, help="timed training steps per variant")
+    parser.add_argument("--warmup-steps", type=int, default=5, help="untimed steps first (compilation, allocator)")
+    parser.add_argument("--sample-steps", type=int, default=50, help="DDIM steps per image")
+    parser.add_argument("--guidance-scale", type=float, default=7.5)
+    parser.add_argument("--sample-batches", type=int, default=2, help="timed sampling calls of --batch-size images")
+    parser.add_argument("--methods", nargs="+", choices=FINETUNING_METHODS, default=list(FINETUNING_METHODS))
+    parser.add_argument("--levers", choices=["auto", "on", "off"], default="auto", help="compile / CUDA graphs / channels_last of our variants (auto: on with a GPU)")
+    parser.add_argument("--gradient-checkpointing", action="store_true", help="our training variants recompute activations")
+    parser.add_argument("--only", choices=["all", "train", "sample"], default="all")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="write the full report here")
+    args = parser.parse_args(argv)
+
+    settings = BenchSettings(
+        preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps, warmup_steps=args.warmup_steps,
+        sample_steps=args.sample_steps, guidance_scale=args.guidance_scale, sample_batches=args.sample_batches,
+        methods=tuple(args.methods), levers=args.levers, gradient_checkpointing=args.gradient_checkpointing, seed=args.seed,
+        only=args.only,
+    )
+    report = run(settings)
+    print()
+    print(markdown(report))
+    if args.json:
+        write_json(args.json, report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

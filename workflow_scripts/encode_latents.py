@@ -1,0 +1,12 @@
+"""Rule encode_latents: a dataset's training slices through the base VAE, once for all methods."""
+
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+
+from ldbench.stages.latents import encode_latents  # noqa: E402
+
+with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+    encode_latents(config, slices_csv=snakemake.input.slices, base_model=snakemake.params.base_model, out_path=snakemake.output[0])
