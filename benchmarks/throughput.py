@@ -4,6 +4,8 @@
     python benchmarks/throughput.py --preset tiny --batch-size 4 --train-steps 3 --warmup-steps 1 --sample-steps 4
     # the measurement of benchmarks/RESULTS.md (one GPU, SD 1.5 shapes, 512 px, batch 16)
     python benchmarks/throughput.py --preset sd15 --batch-size 16 --json benchmarks/h100.json
+    # FLOPs per image and the limits they set (meta tensors: instant, no GPU needed)
+    python benchmarks/throughput.py --preset sd15 --flops-only
     # memory: Basic FT at SD 1.5 shapes, batch 1, gradient checkpointing, plain AdamW
     python benchmarks/throughput.py --preset sd15 --batch-size 1 --gradient-checkpointing --methods basic_ft --only train
 
@@ -19,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ldbench.methods.strategies import FINETUNING_METHODS
-from ldbench.throughput import PRESETS, BenchSettings, markdown, run
+from ldbench.throughput import PRESETS, BenchSettings, flop_budget, markdown, run
 from ldbench.utils import write_json
 
 
@@ -38,7 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["all", "train", "sample"], default="all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full report here")
+    parser.add_argument("--flops-only", action="store_true", help="print the FLOP budget per image (meta tensors: instant, any machine) and stop")
+    parser.add_argument("--peak-tflops", type=float, default=777.0, help="dense bf16 matmul TFLOP/s for --flops-only's limits (H100 SXM: about 777)")
     args = parser.parse_args(argv)
+
+    if args.flops_only:
+        budget = flop_budget(args.preset, args.sample_steps, args.guidance_scale > 1, args.peak_tflops)
+        for key, value in budget.items():
+            print(f"{key:40s} {value:14.2f} images/s" if key.endswith("_at_peak") else f"{key:40s} {value / 1e12:14.4f} TFLOP/image")
+        if args.json:
+            write_json(args.json, {"preset": args.preset, "sample_steps": args.sample_steps, "peak_tflops": args.peak_tflops, "budget": budget})
+        return 0
 
     settings = BenchSettings(
         preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps, warmup_steps=args.warmup_steps,

@@ -166,7 +166,16 @@ def test_throughput_benchmark_runs_on_cpu_at_tiny_shapes(tmp_path):
     assert recipe["ratio"] == 1.0
     # the recipe also runs the VAE encoder and the text encoder: more FLOPs per image than ours
     assert recipe["flop_per_image"] > ours["flop_per_image"]
+    # what was counted while running equals the budget counted on meta tensors at the same shapes,
+    # up to attention's backward: CPU flash attention recomputes the scores, meta tensors take the
+    # math path, which stores them (one matmul of five)
+    from ldbench.throughput import flop_budget
+
+    budget = flop_budget("tiny", sample_steps=3)
+    assert recipe["flop_per_image"] == pytest.approx(budget["recipe_step"], rel=2e-2)
+    assert ours["flop_per_image"] == pytest.approx(budget["our_step"], rel=2e-2)
     pipeline, sampling = report["results"][-2:]
+    assert pipeline["flop_per_image"] == pytest.approx(budget["sampling"], rel=1e-3)  # no backward
     assert sampling["flop_per_image"] == pytest.approx(pipeline["flop_per_image"], rel=0.05)  # same math
     assert "| ours/basic_ft |" in result.stdout
     assert report["environment"]["torch"] == torch.__version__

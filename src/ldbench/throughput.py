@@ -161,6 +161,38 @@ def _prompts(n: int) -> list[str]:
     return [PROMPTS[i % len(PROMPTS)] for i in range(n)]
 
 
+def flop_budget(preset: str, sample_steps: int = 50, guidance: bool = True, peak_tflops: float | None = None) -> dict[str, float]:
+    """FLOPs per image of each network and each variant's step at a preset's shapes.
+
+    Counted on meta tensors: nothing is computed, so SD 1.5's budget comes out in seconds on any
+    machine. With ``peak_tflops`` (a GPU's dense bf16 matmul rate) it adds the images/s that rate
+    would allow if every FLOP ran at it.
+    """
+    with torch.device("meta"):
+        model = build_tiny_components(PRESETS[preset], seed=0)
+        size, latent = model.vae.config.sample_size, model.unet.config.sample_size
+        pixels = torch.zeros(1, 3, size, size)
+        z = torch.zeros(1, model.unet.config.in_channels, latent, latent)
+        context = torch.zeros(1, 77, model.text_encoder.config.hidden_size)
+        ids = torch.zeros(1, 77, dtype=torch.long)
+        t = torch.tensor([500])
+        budget = {
+            "unet_forward": count_flops(lambda: model.unet(z, t, context).sample),
+            "unet_forward_backward": count_flops(lambda: model.unet(z, t, context).sample.sum().backward()),
+            "vae_encode": count_flops(lambda: model.vae.encode(pixels).latent_dist.mean),
+            "vae_decode": count_flops(lambda: model.vae.decode(z).sample),
+            "text_encoder": count_flops(lambda: model.text_encoder(ids)[0]),
+        }
+    unet_calls = sample_steps * (2 if guidance else 1)
+    budget["recipe_step"] = budget["vae_encode"] + budget["text_encoder"] + budget["unet_forward_backward"]
+    budget["our_step"] = budget["unet_forward_backward"]
+    budget["sampling"] = unet_calls * budget["unet_forward"] + budget["vae_decode"] + 2 * budget["text_encoder"]
+    if peak_tflops:
+        for key in ("recipe_step", "our_step", "sampling"):
+            budget[f"{key}_images_per_s_at_peak"] = peak_tflops * 1e12 / budget[key]
+    return budget
+
+
 # --------------------------------------------------------------------------------------------------
 # training
 
@@ -251,7 +283,10 @@ def measure_ours(model: Components, method: str, s: BenchSettings, device: torch
     strategy, data, prior, batch_size = _training_inputs(model, method, s)
     unet_batch = batch_size * (2 if prior is not None else 1)
     with tempfile.TemporaryDirectory() as work:
-        flops = count_flops(lambda: train(_fresh(model, device), strategy, data, _our_settings(s, batch_size, 1, perf, False), Path(work) / "flops", prior=prior))
+        def run_steps(n: int) -> Callable[[], dict]:
+            return lambda: train(_fresh(model, device), strategy, data, _our_settings(s, batch_size, n, perf, False), Path(work) / f"flops{n}", prior=prior)
+
+        flops = count_flops(run_steps(2)) - count_flops(run_steps(1))  # one step, without the run's setup (prompt embeddings)
         strategy, data, prior, batch_size = _training_inputs(model, method, s)
         marks: dict[str, float] = {}
         total = s.warmup_steps + s.train_steps

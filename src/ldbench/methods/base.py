@@ -108,8 +108,9 @@ class NewTokenMixin:
     def embedding_parameter(self, components: Components) -> torch.nn.Parameter:
         weight = components.text_encoder.get_input_embeddings().weight
         weight.requires_grad_(True)
-        if getattr(self, "_grad_mask_hook", None) is None:
-            self._grad_mask_hook = weight.register_hook(lambda grad: grad * self._trained_rows(grad))
+        if getattr(self, "_masked_weight", None) is not weight:  # once per weight (a strategy may train several models)
+            weight.register_hook(lambda grad: grad * self._trained_rows(grad))
+            self._masked_weight = weight
         return weight
 
     def _trained_rows(self, like: torch.Tensor) -> torch.Tensor:
