@@ -52,12 +52,15 @@ def main(argv: list[str] | None = None) -> int:
             write_json(args.json, {"preset": args.preset, "sample_steps": args.sample_steps, "peak_tflops": args.peak_tflops, "budget": budget})
         return 0
 
-    settings = BenchSettings(
-        preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps, warmup_steps=args.warmup_steps,
-        sample_steps=args.sample_steps, guidance_scale=args.guidance_scale, sample_batches=args.sample_batches,
-        methods=tuple(args.methods), levers=args.levers, gradient_checkpointing=args.gradient_checkpointing, seed=args.seed,
-        only=args.only,
-    )
+    try:
+        settings = BenchSettings(
+            preset=args.preset, batch_size=args.batch_size, train_steps=args.train_steps, warmup_steps=args.warmup_steps,
+            sample_steps=args.sample_steps, guidance_scale=args.guidance_scale, sample_batches=args.sample_batches,
+            methods=tuple(args.methods), levers=args.levers, gradient_checkpointing=args.gradient_checkpointing, seed=args.seed,
+            only=args.only,
+        )
+    except ValueError as err:
+        parser.error(str(err))
     report = run(settings)
     print()
     print(markdown(report))

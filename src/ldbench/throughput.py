@@ -91,6 +91,11 @@ class BenchSettings:
     seed: int = 0
     only: str = "all"  # all | train | sample
 
+    def __post_init__(self) -> None:
+        if self.warmup_steps < 1 or self.train_steps < 2 or self.sample_batches < 1 or self.batch_size < 1:
+            raise ValueError("need --warmup-steps ≥ 1 (the first step compiles), --train-steps ≥ 2 (the last one reads the loss), "
+                             "--sample-batches ≥ 1 and --batch-size ≥ 1")
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
