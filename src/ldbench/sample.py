@@ -14,7 +14,7 @@ from diffusers import DDIMScheduler, DDPMScheduler
 from . import drift
 from .drift import Delta
 from .models import Components
-from .train import encode_prompts
+from .train import PromptTable
 from .utils import progress
 
 SCHEDULERS = {"ddim": DDIMScheduler, "ddpm": DDPMScheduler}
@@ -79,7 +79,7 @@ class FastDDIM:
             alpha_t = scheduler.alphas_cumprod[t]
             alpha_prev = scheduler.alphas_cumprod[t - stride] if t - stride >= 0 else scheduler.final_alpha_cumprod
             beta_t = 1 - alpha_t
-            self.coefficients[t] = (alpha_t**0.5, beta_t**0.5, alpha_prev**0.5, (1 - alpha_prev - 0.0) ** 0.5)
+            self.coefficients[t] = (alpha_t**0.5, beta_t**0.5, alpha_prev**0.5, (1 - alpha_prev) ** 0.5)
 
     @staticmethod
     def applies(scheduler) -> bool:
@@ -169,21 +169,21 @@ def generate(
         if not FastDDIM.applies(scheduler):
             return torch.stack([generate(components, prompts, d, seed, scheduler_name, steps, guidance_scale, batch_size, desc=f"{desc} δ={d:+.3f}") for d in deltas])
         return _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc)
-    embed = _PromptEmbeddings(components, prompts)
+    embed = PromptTable(components, prompts)
     shape = latent_shape(components)
     out = []
     for start in progress(range(0, len(prompts), batch_size), desc=desc):
         batch = list(prompts[start : start + batch_size])
         noise = initial_noise(len(batch), shape, seed, offset=start)
         generator = torch.Generator().manual_seed(seed * 7_919 + start)
-        z0 = denoise(components, noise, embed(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator)
+        z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator)
         out.append(decode(components, z0))
     return torch.cat(out)
 
 
 def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc) -> torch.Tensor:
     """All (δ, prompt) pairs in shared batches; valid only for deterministic samplers."""
-    embed = _PromptEmbeddings(components, prompts)
+    embed = PromptTable(components, prompts)
     shape = latent_shape(components)
     noise = initial_noise(len(prompts), shape, seed)
     pairs = [(d, i) for d in range(len(deltas)) for i in range(len(prompts))]
@@ -192,19 +192,6 @@ def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance
         batch = pairs[start : start + batch_size]
         index = [i for _, i in batch]
         delta = torch.tensor([deltas[d] for d, _ in batch], dtype=noise.dtype).view(-1, 1, 1, 1)
-        z0 = denoise(components, noise[index], embed([prompts[i] for i in index]), embed.uncond, delta, scheduler, steps, guidance_scale)
+        z0 = denoise(components, noise[index], embed.embeddings([prompts[i] for i in index]), embed.uncond, delta, scheduler, steps, guidance_scale)
         out.append(decode(components, z0))
     return torch.cat(out).view(len(deltas), len(prompts), *out[0].shape[1:])
-
-
-class _PromptEmbeddings:
-    """Text embeddings of a call's distinct prompts, encoded once (not once per batch)."""
-
-    def __init__(self, components: Components, prompts: Sequence[str]):
-        unique = sorted(set(prompts) | {""})
-        self.index = {p: i for i, p in enumerate(unique)}
-        self.table = encode_prompts(components, unique)
-        self.uncond = self.table[self.index[""]][None]
-
-    def __call__(self, prompts: Sequence[str]) -> torch.Tensor:
-        return self.table[[self.index[p] for p in prompts]]

@@ -117,13 +117,14 @@ def _mixed_precision(setting: str) -> str:
     return setting
 
 
-class _Conditioning:
-    """Every distinct prompt of a run, tokenized (or embedded, when the text encoder is frozen) once.
+class PromptTable:
+    """Every distinct prompt of a run or a sampling call ("" included), embedded once — or, when the
+    text encoder trains (``in_graph``), tokenized once.
 
     Batches then carry prompt *indices*, so conditioning a step is one gather on the device.
     """
 
-    def __init__(self, components: Components, prompts: Sequence[str], in_graph: bool, device: torch.device):
+    def __init__(self, components: Components, prompts: Sequence[str], in_graph: bool = False, device: torch.device | str = "cpu"):
         self.unique = sorted(set(prompts) | {""})
         self.index = {p: i for i, p in enumerate(self.unique)}
         self.empty = self.index[""]
@@ -133,13 +134,22 @@ class _Conditioning:
         else:
             self.table = encode_prompts(components, self.unique).to(device)
 
-    def ids(self, prompts: Sequence[str], device: torch.device) -> torch.Tensor:
-        return torch.tensor([self.index[p] for p in prompts], device=device)
+    def ids(self, prompts: Sequence[str], device: torch.device | str | None = None) -> torch.Tensor:
+        return torch.tensor([self.index[p] for p in prompts], device=device or self.table.device)
 
     def __call__(self, text_encoder, prompt_ids: torch.Tensor) -> torch.Tensor:
         if self.in_graph:
             return text_encoder(self.table[prompt_ids])[0]
         return self.table[prompt_ids]
+
+    def embeddings(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Text embeddings of ``prompts`` (frozen text encoder only)."""
+        return self.table[self.ids(prompts)]
+
+    @property
+    def uncond(self) -> torch.Tensor:
+        """The empty prompt's embedding, (1, tokens, width), for classifier-free guidance."""
+        return self.table[self.empty][None]
 
 
 class _Draws:
@@ -149,7 +159,7 @@ class _Draws:
     steps. The order of the random calls is fixed: a resumed run repeats an uninterrupted one.
     """
 
-    def __init__(self, latents: LatentSet, conditioning: _Conditioning, strategy: Strategy, batch_size: int, device: torch.device):
+    def __init__(self, latents: LatentSet, conditioning: PromptTable, strategy: Strategy, batch_size: int, device: torch.device):
         self.mean, self.std = latents.mean.to(device), latents.std.to(device)
         self.source = latents.source.to(device) if latents.source is not None else None
         self.prompt_ids = conditioning.ids(latents.prompts, device)
@@ -218,7 +228,7 @@ def train(
     scheduler = components.noise_scheduler
 
     all_prompts = list(data.prompts) + (list(prior.prompts) if prior else [])
-    conditioning = _Conditioning(components, all_prompts, strategy.text_encoder_in_graph, device)
+    conditioning = PromptTable(components, all_prompts, strategy.text_encoder_in_graph, device)
     draw = _Draws(data, conditioning, strategy, settings.batch_size, device)
     draw_prior = _Draws(prior, conditioning, strategy, settings.batch_size, device) if prior is not None else None
 
