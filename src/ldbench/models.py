@@ -108,7 +108,7 @@ class Components:
     tokenizer: Any  # transformers.CLIPTokenizer
     noise_scheduler: Any  # diffusers.DDPMScheduler (training schedule)
 
-    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> "Components":
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Components:
         """Move the three networks (and optionally cast them); returns ``self``."""
         for module in (self.vae, self.unet, self.text_encoder):
             module.to(device=device)

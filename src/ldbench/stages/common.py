@@ -70,7 +70,7 @@ def method_config(cfg: dict, method: str, dataset: str):
     return MethodConfig(**section)
 
 
-def inference_model(cfg: dict, source, compile: bool = True) -> "Components":
+def inference_model(cfg: dict, source, compile: bool = True) -> Components:
     """A model for sampling or editing: on the compute device, in ``performance.inference_precision``.
 
     ``compile=False`` for callers whose UNet calls change shape or need gradients (the editors).
