@@ -36,7 +36,7 @@ from diffusers import DDIMInverseScheduler, DDIMScheduler
 from . import drift
 from .models import Components
 from .sample import decode, initial_noise, make_scheduler, reverse_process
-from .train import encode_images, encode_prompts
+from .train import PromptTable, encode_images, encode_prompts
 from .utils import LdbenchError, progress
 
 EDITORS = {
@@ -162,12 +162,12 @@ def edit(
     scheduler = make_scheduler(components, "ddim")
     device = next(components.unet.parameters()).device
     scheduler.set_timesteps(settings.steps, device=device)
-    uncond = encode_prompts(components, [""])
+    embed = PromptTable(components, list(source_prompts) + list(target_prompts))
     out = []
     for start in progress(range(0, len(images), settings.batch_size), desc=desc):
         stop = start + settings.batch_size
         z0 = _encode(components, images[start:stop])
-        target = encode_prompts(components, list(target_prompts[start:stop]))
+        target = embed.embeddings(target_prompts[start:stop])
         if editor == "sdedit":
             n_run = max(1, round(settings.strength * settings.steps))
             timesteps = scheduler.timesteps[settings.steps - n_run :]
@@ -176,8 +176,8 @@ def edit(
             zt = scheduler.add_noise(z0.to(device), drift.drifted_noise(noise, delta), t_start)
         else:
             timesteps = scheduler.timesteps
-            zt = ddim_invert(components, z0, encode_prompts(components, list(source_prompts[start:stop])), delta, scheduler)
-        z = reverse_process(components, zt, timesteps, target, uncond, delta, scheduler, settings.guidance_scale)
+            zt = ddim_invert(components, z0, embed.embeddings(source_prompts[start:stop]), delta, scheduler)
+        z = reverse_process(components, zt, timesteps, target, embed.uncond, delta, scheduler, settings.guidance_scale)
         out.append(decode(components, z))
     return torch.cat(out)
 
@@ -202,12 +202,13 @@ def instruct_edit(
     device = next(unet.parameters()).device
     scheduler = make_scheduler(components, "ddim")
     scheduler.set_timesteps(steps, device=device)
-    uncond = encode_prompts(components, [""]).to(device, unet.dtype)
+    embed = PromptTable(components, instructions)
+    uncond = embed.uncond.to(device, unet.dtype)
     out = []
     for start in progress(range(0, len(images), batch_size), desc=desc):
         source = _encode(components, images[start : start + batch_size]).to(device)
         n = len(source)
-        text = encode_prompts(components, list(instructions[start : start + n])).to(device, unet.dtype)
+        text = embed.embeddings(instructions[start : start + n]).to(device, unet.dtype)
         context = torch.cat([text, uncond.expand(n, -1, -1), uncond.expand(n, -1, -1)])
         image = torch.cat([source, source, torch.zeros_like(source)])
         z = drift.initial_latents(initial_noise(n, tuple(source.shape[1:]), seed, offset=start).to(device), delta, scheduler.init_noise_sigma)

@@ -292,7 +292,6 @@ def measure_ours(model: Components, method: str, s: BenchSettings, device: torch
             return lambda: train(_fresh(model, device), strategy, data, _our_settings(s, batch_size, n, perf, False), Path(work) / f"flops{n}", prior=prior)
 
         flops = count_flops(run_steps(2)) - count_flops(run_steps(1))  # one step, without the run's setup (prompt embeddings)
-        strategy, data, prior, batch_size = _training_inputs(model, method, s)
         marks: dict[str, float] = {}
         total = s.warmup_steps + s.train_steps
 
@@ -325,8 +324,7 @@ def measure_ours(model: Components, method: str, s: BenchSettings, device: torch
 
 
 def _inference_copy(model: Components, perf: Performance) -> Components:
-    device = perf.device
-    return prepare_for_inference(_fresh(model, device), perf)
+    return prepare_for_inference(_fresh(model, perf.device), perf)
 
 
 def measure_pipeline(model: Components, s: BenchSettings, device: torch.device, perf: Performance) -> Measurement:

@@ -17,7 +17,7 @@ import torch
 from ..images import load_images
 from ..models import read_metadata
 from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
-from ..train import encode_images, encode_prompts
+from ..train import PromptTable, encode_images
 from ..utils import atomic_path
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
@@ -41,7 +41,8 @@ def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_js
         prompts = prompts_for(rows, ds_cfg["kind"], read_metadata(model_dir)["modality_phrase"])
         noise = initial_noise(len(prompts), latent_shape(components), cfg["seed"] + 2000)
         kept: list[torch.Tensor] = []
-        denoise(components, noise, encode_prompts(components, prompts), encode_prompts(components, [""]), deltas[ld],
+        embed = PromptTable(components, prompts)
+        denoise(components, noise, embed.embeddings(prompts), embed.uncond, deltas[ld],
                 make_scheduler(components, s_cfg["scheduler"]), steps, s_cfg["guidance_scale"],
                 torch.Generator().manual_seed(cfg["seed"] + 2001), on_step=lambda k, z: kept.append(z.detach().cpu().clone()))
         latents = torch.stack(kept)  # (steps, n, C, h, w)
