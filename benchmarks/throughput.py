@@ -8,6 +8,8 @@
     python benchmarks/throughput.py --preset sd15 --flops-only
     # memory: Basic FT at SD 1.5 shapes, batch 1, gradient checkpointing, plain AdamW
     python benchmarks/throughput.py --preset sd15 --batch-size 1 --gradient-checkpointing --methods basic_ft --only train
+    # the same, counted on fake tensors (any machine, minutes): an estimate, not a GPU reading
+    python benchmarks/throughput.py --preset sd15 --batch-size 1 --gradient-checkpointing --methods basic_ft --memory-estimate
 
 The logic lives in ``ldbench.throughput``; this file only parses arguments and writes the report.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ldbench.methods.strategies import FINETUNING_METHODS
-from ldbench.throughput import PRESETS, BenchSettings, flop_budget, markdown, run
+from ldbench.throughput import PRESETS, BenchSettings, estimate_training_memory, flop_budget, markdown, run
 from ldbench.utils import write_json
 
 
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full report here")
     parser.add_argument("--flops-only", action="store_true", help="print the FLOP budget per image (meta tensors: instant, any machine) and stop")
+    parser.add_argument("--memory-estimate", action="store_true",
+                        help="count each method's training peak memory on fake tensors (torch's MemTracker; any machine) and stop")
     parser.add_argument("--peak-tflops", type=float, default=777.0, help="dense bf16 matmul TFLOP/s for --flops-only's limits (H100 SXM: about 777)")
     args = parser.parse_args(argv)
 
@@ -50,6 +54,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key:40s} {value:14.2f} images/s" if key.endswith("_at_peak") else f"{key:40s} {value / 1e12:14.4f} TFLOP/image")
         if args.json:
             write_json(args.json, {"preset": args.preset, "sample_steps": args.sample_steps, "peak_tflops": args.peak_tflops, "budget": budget})
+        return 0
+
+    if args.memory_estimate:
+        estimates = []
+        for method in args.methods:
+            estimates.append(estimate_training_memory(args.preset, method, args.batch_size, args.gradient_checkpointing, args.seed))
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in estimates[-1]["at_peak_gib"].items() if v >= 0.005)
+            print(f"{method:20s} batch {args.batch_size:3d}  gradient checkpointing {args.gradient_checkpointing!s:5s}  "
+                  f"peak {estimates[-1]['peak_gib']:6.2f} GiB  ({parts})")
+        if args.json:
+            write_json(args.json, {"estimates": estimates})
         return 0
 
     try:

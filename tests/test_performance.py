@@ -179,3 +179,20 @@ def test_throughput_benchmark_runs_on_cpu_at_tiny_shapes(tmp_path):
     assert sampling["flop_per_image"] == pytest.approx(pipeline["flop_per_image"], rel=0.05)  # same math
     assert "| ours/basic_ft |" in result.stdout
     assert report["environment"]["torch"] == torch.__version__
+
+
+def test_memory_estimate_on_fake_tensors_counts_what_real_tensors_take():
+    """``--memory-estimate`` counts SD 1.5's peak without allocating it: it must equal a real run's count."""
+    from ldbench.throughput import build_model, estimate_training_memory
+
+    fake = estimate_training_memory("tiny", "basic_ft", 2, gradient_checkpointing=True)
+    real = estimate_training_memory("tiny", "basic_ft", 2, gradient_checkpointing=True, fake=False)
+    assert fake["tensors"].startswith("fake") and real["tensors"].startswith("real")
+    assert fake["peak_gib"] == pytest.approx(real["peak_gib"], rel=1e-3)
+    model = build_model("tiny", 0)
+    unet, text_encoder = ([p.numel() * 4 / 2**30 for p in m.parameters()] for m in (model.unet, model.text_encoder))
+    at_peak = fake["at_peak_gib"]
+    assert at_peak["parameter"] == pytest.approx(sum(unet) + sum(text_encoder))  # fp32 UNet + frozen text encoder, no VAE
+    assert 2 * sum(unet) <= at_peak["optstate"] <= 2.01 * sum(unet)  # AdamW's two moments (and a step count per tensor)
+    assert 0 < at_peak["gradient"] <= sum(unet)  # Basic FT: gradients of the UNet only
+    assert fake["peak_gib"] == pytest.approx(sum(v for k, v in at_peak.items()))

@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -361,6 +362,92 @@ def _time_sampler(name: str, call: Callable[[], object], s: BenchSettings, devic
     seconds, memory, memory_kind = _timed(call, s.sample_batches, device)
     images = s.sample_batches * s.batch_size
     return Measurement(name, "sample", images / seconds, images, seconds, (flops or 0) / s.batch_size, memory, memory_kind)
+
+
+# --------------------------------------------------------------------------------------------------
+# memory, counted on fake tensors
+
+
+class _NoHook:
+    def remove(self) -> None:
+        pass
+
+
+def _memory_tracker():
+    """torch's ``MemTracker``, taught that frozen parameters (the text encoder) take no gradient hook.
+
+    As shipped it registers a gradient hook on every parameter of every module that runs, and
+    ``register_hook`` refuses parameters that do not require gradients.
+    """
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    class FrozenAwareMemTracker(MemTracker):
+        def _track_module_params_and_buffers(self, module: torch.nn.Module, install_grad_hooks: bool = True) -> tuple[int, int]:
+            no_hook = _NoHook()
+            for param in module.parameters():
+                if not param.requires_grad:
+                    self._param_to_grad_hook_handles.setdefault(param, (no_hook, no_hook))  # "hooked already": skipped
+            return super()._track_module_params_and_buffers(module, install_grad_hooks)
+
+    return FrozenAwareMemTracker()
+
+
+class _TrackedStepsDone(Exception):
+    """Ends the estimate's run after its tracked steps, before the run reads a (valueless) fake loss."""
+
+
+def estimate_training_memory(preset: str, method: str, batch_size: int, gradient_checkpointing: bool, seed: int = 0, fake: bool = True) -> dict:
+    """Peak memory of our training step at a preset's shapes, counted rather than allocated.
+
+    :func:`ldbench.train.train` itself runs two steps on fake tensors (``FakeTensorMode``: shapes
+    and dtypes, no data) under torch's ``MemTracker``, with bf16 autocast and the fused AdamW of the
+    GPU path, so SD 1.5's figure comes out on any machine. What it is not:
+
+    - a GPU reading. Fake CUDA tensors cannot run a backward pass without a GPU, so the tensors are
+      CPU tensors and autocast is CPU autocast. That casts the same convolutions, matmuls and
+      attention to bf16, but keeps normalisations and softmax in bf16 where CUDA's autocast
+      returns fp32, so the activation share is a lower bound. CPU flash attention saves what
+      CUDA's does (output and log-sum-exp).
+    - the allocator's view. It counts live tensors, not the CUDA caching allocator's rounding and
+      fragmentation or cuBLAS/cuDNN workspaces: ``torch.cuda.max_memory_reserved`` reads higher.
+
+    ``fake=False`` runs the same on real CPU tensors (the test that fake and real agree).
+    Returns GiB per category (parameters, gradients, optimizer state, activations, temporaries)
+    at the peak, the peak itself, and the steps tracked.
+    """
+    from accelerate.state import AcceleratorState
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    settings = BenchSettings(preset=preset, batch_size=batch_size, methods=(method,), gradient_checkpointing=gradient_checkpointing, seed=seed)
+    tracked_steps = 2  # the second step runs with the optimizer state the first one created
+    run_settings = TrainSettings(steps=tracked_steps + 1, batch_size=batch_size, lr=1e-5, seed=seed, log_every=10**9,
+                                 mixed_precision="bf16", fused_optimizer=True, gradient_checkpointing=gradient_checkpointing)
+    tracker = _memory_tracker()
+
+    def on_step(done: int) -> None:
+        if done == tracked_steps:
+            raise _TrackedStepsDone
+        tracker.reset_mod_stats()  # the tracker keeps per-module statistics of one step only
+
+    AcceleratorState._reset_state(True)  # accelerate allows one mixed-precision setting per process
+    try:
+        with FakeTensorMode() if fake else contextlib.nullcontext(), tempfile.TemporaryDirectory() as work:
+            model = build_model(preset, seed)
+            strategy, data, prior, per_set = _training_inputs(model, method, settings)
+            run_settings.batch_size = per_set
+            tracker.track_external(model.unet, model.text_encoder)
+            # every module already sits on the CPU, where ``Module.to`` (accelerate's device
+            # placement) is a no-op, but one that fake parameters cannot go through: skip it
+            same_place = mock.patch.object(torch.nn.Module, "to", lambda module, *args, **kwargs: module) if fake else contextlib.nullcontext()
+            with tracker, same_place, contextlib.suppress(_TrackedStepsDone):
+                train(model, strategy, data, run_settings, Path(work), prior=prior, on_step=on_step)
+    finally:
+        AcceleratorState._reset_state(True)
+    peak = tracker.get_tracker_snapshot("peak")
+    (device, categories), = ((d, c) for d, c in peak.items())
+    gib = {name.lower(): size / 2**30 for name, size in categories.items()}
+    return {"preset": preset, "method": method, "batch_size": batch_size, "gradient_checkpointing": gradient_checkpointing,
+            "tracked_steps": tracked_steps, "tensors": f"{'fake' if fake else 'real'} {device}", "peak_gib": gib.pop("total"), "at_peak_gib": gib}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     compile: bool = False
     channels_last: bool = False
+    fused_optimizer: bool | None = None  # None: fused AdamW on CUDA, foreach elsewhere
 
 
 @dataclass
@@ -218,8 +219,10 @@ def train(
         unet.enable_gradient_checkpointing()
     if settings.channels_last:
         use_channels_last(unet)
-    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay, fused=device.type == "cuda")
-    components.vae.to("cpu")  # latents are cached: the VAE is not needed in the loop
+    fused = device.type == "cuda" if settings.fused_optimizer is None else settings.fused_optimizer
+    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
+    if components.vae.device.type != "cpu":
+        components.vae.to("cpu")  # latents are cached: the VAE is not needed in the loop
     unet, text_encoder, optimizer = accelerator.prepare(unet, components.text_encoder, optimizer)
     unet.train()
     text_encoder.train(strategy.text_encoder_in_graph)
