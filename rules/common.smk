@@ -7,12 +7,16 @@ from snakemake.utils import validate
 # This workflow's own library, as in workflow_scripts/_ldbench_src.py.
 sys.path.insert(0, f"{workflow.basedir}/src")
 from ldbench.gpus import visible_gpus
+from ldbench.variants import ablation_variant, ld_variants
 
 validate(config, "../schemas/config.schema.yaml")
 
 DATASETS = list(config["datasets"])
 METHODS = list(config["finetune"]["methods"])
 LDS = ["noLD", "LD"]
+# the δ ablation's second loss target: these methods are also fine-tuned as LD_<other target>
+ABLATION_LD = ablation_variant(config)
+ABLATION_METHODS = list(config["drift"].get("loss_target_ablation", []))
 EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
 RPS = config["paper"]["real_plus_synthetic"]
 CF = config["counterfactual"]
@@ -50,6 +54,11 @@ def check_config():
         raise ValueError(
             f"paper.real_plus_synthetic.method: '{RPS['method']}' is not in finetune.methods {METHODS}"
         )
+    unknown = sorted(set(ABLATION_METHODS) - set(METHODS))
+    if unknown:
+        raise ValueError(
+            f"drift.loss_target_ablation: {unknown} are not in finetune.methods {METHODS}"
+        )
     if not EMBEDDED_BASE and not config["base_model"]["source"].strip():
         raise ValueError("base_model.source: empty")
 
@@ -60,7 +69,7 @@ check_config()
 wildcard_constraints:
     dataset="|".join(DATASETS),
     method="|".join(METHODS),
-    ld="noLD|LD",
+    ld="|".join(["noLD", *ld_variants(config)]),
     editor="|".join(CF["editors"]),
     source="real|(real\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
@@ -106,6 +115,22 @@ def chosen_delta(method=None):
         ]
 
     return inputs
+
+
+def drift_searches(filename):
+    """``filename`` of every δ grid search: each method's LD model and the loss-target ablation's."""
+    return expand(
+        "results/drift/{dataset}/{method}/LD/{filename}",
+        dataset=DATASETS,
+        method=METHODS,
+        filename=filename,
+    ) + expand(
+        "results/drift/{dataset}/{method}/{ld}/{filename}",
+        dataset=DATASETS,
+        method=ABLATION_METHODS,
+        ld=ABLATION_LD,
+        filename=filename,
+    )
 
 
 def classifier_sources():

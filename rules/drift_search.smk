@@ -1,19 +1,21 @@
-# δ grid search for every LD model: identical noise for every δ, the model loaded once.
+# δ grid search for every LD model (and the loss-target ablation's): identical noise for every δ, the model loaded once.
 
 
 rule drift_search:
     input:
-        model="results/models/{dataset}/{method}/LD",
+        model="results/models/{dataset}/{method}/{ld}",
         slices="results/data/{dataset}/slices.csv",
         classifier="results/classifiers/{dataset}/real/model.pt",
     output:
-        grid="results/drift/{dataset}/{method}/LD/grid.csv",
-        chosen="results/drift/{dataset}/{method}/LD/chosen.json",
-        sweep="results/drift/{dataset}/{method}/LD/sweep.npz",
+        grid="results/drift/{dataset}/{method}/{ld}/grid.csv",
+        chosen="results/drift/{dataset}/{method}/{ld}/chosen.json",
+        sweep="results/drift/{dataset}/{method}/{ld}/sweep.npz",
     log:
-        "results/logs/drift_search/{dataset}/{method}.log",
+        "results/logs/drift_search/{dataset}/{method}/{ld}.log",
     benchmark:
-        "results/benchmarks/drift_search/{dataset}/{method}.tsv"
+        "results/benchmarks/drift_search/{dataset}/{method}/{ld}.tsv"
+    wildcard_constraints:
+        ld="|".join(ld_variants(config)),
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS

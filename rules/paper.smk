@@ -14,11 +14,8 @@ rule paper_tables:
             dataset=DATASETS,
             source=classifier_sources(),
         ),
-        grids=expand(
-            "results/drift/{dataset}/{method}/LD/grid.csv",
-            dataset=DATASETS,
-            method=METHODS,
-        ),
+        grids=drift_searches("grid.csv"),
+        chosen=drift_searches("chosen.json"),
     output:
         table1=report(
             multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),

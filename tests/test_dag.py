@@ -20,8 +20,9 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     counts = _job_counts(snakemake(workdir, *args).stdout)
     assert counts["make_phantoms"] == 2 and counts["preprocess"] == 2 and counts["pretrain_base"] == 1
     assert counts["encode_latents"] == 2  # once per dataset, read by its 8 fine-tunings
-    assert counts["finetune"] == 16  # 2 datasets × 4 methods × {noLD, LD}
-    assert counts["drift_search"] == 8  # every LD model
+    # 2 datasets × (4 methods × {noLD, LD} + Basic FT with LD and the other loss target, LD_noise)
+    assert counts["finetune"] == 18
+    assert counts["drift_search"] == 10  # every LD model, the loss-target ablation's included
     assert counts["synthesize"] == 16 and counts["evaluate"] == 16
     assert counts["train_classifier"] == 2 * (1 + 1 + 8)  # real, real+synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
@@ -58,7 +59,23 @@ def test_paper_config_uses_real_data_and_sd_weights(tmp_path):
     workdir = prepare_workdir(tmp_path)
     counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/paper.yaml").stdout)
     assert "make_phantoms" not in counts and "pretrain_base" not in counts
-    assert counts["finetune"] == 16 and counts["preprocess"] == 2
+    assert counts["finetune"] == 18 and counts["preprocess"] == 2
+
+
+def test_loss_target_ablation_follows_the_config(tmp_path):
+    """drift.loss_target_ablation picks the methods trained with the other loss target; [] trains none."""
+    workdir = prepare_workdir(tmp_path)
+    (workdir / "flipped.yaml").write_text("drift:\n  loss_target: noise\n  loss_target_ablation: [basic_ft, dreambooth]\n")
+    out = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "flipped.yaml").stdout
+    counts = _job_counts(out)
+    assert counts["finetune"] == 16 + 4 and counts["drift_search"] == 8 + 4
+    assert "results/models/cxr/dreambooth/LD_drifted_noise" in out and "LD_noise" not in out
+    (workdir / "none.yaml").write_text("drift:\n  loss_target_ablation: []\n")
+    counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "none.yaml").stdout)
+    assert counts["finetune"] == 16 and counts["drift_search"] == 8
+    (workdir / "bad.yaml").write_text("drift:\n  loss_target_ablation: [lora]\n")
+    bad = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "bad.yaml", check=False)
+    assert bad.returncode != 0 and "drift.loss_target_ablation: ['lora'] are not in finetune.methods" in bad.stderr + bad.stdout
 
 
 def _resources_by_rule(output: str) -> dict[str, dict[str, str]]:

@@ -76,3 +76,16 @@ def test_reverse_step_mean_shifted_by_exactly_delta(scheduler, delta):
     plain = scheduler.step(eps, t, sample, generator=torch.Generator().manual_seed(6)).prev_sample
     drifted = drift.drifted_step(scheduler, eps, t, sample, delta, generator=torch.Generator().manual_seed(6))
     assert torch.allclose(drifted - plain, torch.full_like(plain, delta), atol=1e-6)
+
+
+def test_model_variants_train_with_their_own_drift_and_loss_target():
+    from ldbench.variants import ablation_variant, training_drift
+
+    cfg = {"drift": {"train_delta": 0.05, "loss_target": "drifted_noise"}}
+    assert training_drift(cfg, "noLD") == (0.0, "drifted_noise")
+    assert training_drift(cfg, "LD") == (0.05, "drifted_noise")
+    assert ablation_variant(cfg) == "LD_noise" and training_drift(cfg, "LD_noise") == (0.05, "noise")
+    flipped = {"drift": {"train_delta": 0.1, "loss_target": "noise"}}
+    assert ablation_variant(flipped) == "LD_drifted_noise" and training_drift(flipped, "LD_drifted_noise") == (0.1, "drifted_noise")
+    with pytest.raises(ValueError, match="model variant 'LD_noise': expected noLD, LD or LD_drifted_noise"):
+        training_drift(flipped, "LD_noise")

@@ -68,20 +68,27 @@ def test_paper_comparison_verdicts_are_computed_from_the_run(tmp_path):
     assert "FID (domain features)" in md
 
 
-def test_delta_ablation_marks_the_chosen_delta(tmp_path):
+def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):
     from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 
     grids = {}
-    for method, best in (("basic_ft", 0.05), ("dreambooth", -0.05)):
-        folder = tmp_path / method
-        folder.mkdir()
-        scores = {-0.05: 0.3, 0.0: 0.2, 0.05: 0.1} if best > 0 else {-0.05: 0.1, 0.0: 0.2, 0.05: 0.3}
+    for method, ld, target, best in (("basic_ft", "LD", "drifted_noise", 0.05), ("dreambooth", "LD", "drifted_noise", -0.05),
+                                     ("basic_ft", "LD_noise", "noise", 0.0)):
+        folder = tmp_path / method / ld
+        folder.mkdir(parents=True)
+        scores = {d: 0.1 + 0.1 * round(abs(d - best) / 0.05) for d in (-0.05, 0.0, 0.05)}
         pd.DataFrame([{"delta": d, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4} for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
-        _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1})
-        grids[("brain", method)] = folder
+        _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1, "train_delta": 0.05, "loss_target": target})
+        grids[("brain", method, ld)] = folder
     frame = delta_ablation_frame(grids)
-    assert len(frame) == 6 and frame["chosen"].sum() == 2
-    write_delta_ablation(frame, tmp_path / "ablation", train_delta=0.05, steps=20)
+    assert len(frame) == 9 and frame["chosen"].sum() == 3
+    write_delta_ablation(frame, tmp_path / "ablation", steps=20)
     md = (tmp_path / "ablation.md").read_text()
-    assert "| brain | Basic FT | 0.3000 / 3 | 0.2000 / 2 | 0.1000 / 1 * |" in md
-    assert "| brain | DreamBooth | 0.1000 / 1 * |" in md and "each of the 20 reverse steps" in md
+    assert "| brain | Basic FT | ε + δ (drifted_noise) | 0.3000 / 3 | 0.2000 / 2 | 0.1000 / 1 * |" in md
+    assert "| brain | Basic FT | ε (noise) | 0.2000 / 2 | 0.1000 / 1 * | 0.2000 / 2 |" in md
+    assert "| brain | DreamBooth | ε + δ (drifted_noise) | 0.1000 / 1 * |" in md
+    assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05;" in md
+
+    _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1})  # written before the fields existed
+    with pytest.raises(LdbenchError, match=r"LD_noise/chosen.json: needs loss_target"):
+        delta_ablation_frame(grids)

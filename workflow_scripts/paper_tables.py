@@ -22,6 +22,5 @@ with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
     frame = table1_frame(metric_files, auc_files)
     write_table1(frame, Path(snakemake.output.table1[0]).with_suffix(""))
     write_comparison(frame, Path(snakemake.output.comparison))  # verdicts from the unrounded numbers
-    grids = {(Path(p).parts[-4], Path(p).parts[-3]): Path(p).parent for p in snakemake.input.grids}
-    write_delta_ablation(delta_ablation_frame(grids), Path(snakemake.output.ablation[0]).with_suffix(""),
-                         config["drift"]["train_delta"], config["sampling"]["steps"])
+    grids = {Path(p).parts[-4:-1]: Path(p).parent for p in snakemake.input.grids}  # (dataset, method, ld)
+    write_delta_ablation(delta_ablation_frame(grids), Path(snakemake.output.ablation[0]).with_suffix(""), config["sampling"]["steps"])

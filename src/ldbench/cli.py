@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from .utils import LdbenchError, setup_logging
+from .variants import LOSS_TARGETS
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     ft.add_argument("--config", nargs="+", default=["config.yaml"])
     ft.add_argument("--dataset", required=True)
     ft.add_argument("--method", required=True)
-    ft.add_argument("--ld", choices=["noLD", "LD"], required=True)
+    ft.add_argument("--ld", choices=["noLD", "LD", *(f"LD_{t}" for t in LOSS_TARGETS)], required=True,
+                    help="LD_<target>: LD with the loss target that drift.loss_target does not pick (the δ ablation's)")
     ft.add_argument("--slices", required=True)
     ft.add_argument("--base", required=True, help="base model folder or hub id")
     ft.add_argument("--latents", help="the dataset's latent cache (rule encode_latents); default: encode the slices here")

@@ -21,12 +21,9 @@ bit-identical to running without LD.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
-LossTarget = Literal["drifted_noise", "noise"]
-LOSS_TARGETS = ("drifted_noise", "noise")
+from .variants import LOSS_TARGETS, LossTarget
 
 
 Delta = float | torch.Tensor  # a scalar, or one δ per batch element broadcastable to the latents

@@ -1,6 +1,8 @@
 """The δ ablation table: every LD model's grid search, score and FID per inference δ.
 
-Rows come from the ``drift_search`` outputs only (``grid.csv`` and ``chosen.json`` per model).
+Rows come from the ``drift_search`` outputs only (``grid.csv`` and ``chosen.json`` per model):
+every method's ``LD`` model, and for ``drift.loss_target_ablation``'s methods the model trained
+with the other loss target too.
 """
 
 from __future__ import annotations
@@ -15,36 +17,49 @@ from .render import write_table
 from .tables import METHOD_NAMES
 
 
-def delta_ablation_frame(grids: Mapping[tuple[str, str], Path]) -> pd.DataFrame:
-    """Long table (dataset, method, δ, ℓ_in, ℓ_o, score, FID, chosen) from ``grids[(dataset, method)]``
-    = the folder holding ``grid.csv`` and ``chosen.json``."""
+LOSS_TARGET_NAMES = {"drifted_noise": "ε + δ (drifted_noise)", "noise": "ε (noise)"}
+
+
+def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataFrame:
+    """Long table (dataset, method, loss target, δ, ℓ_in, ℓ_o, score, FID, chosen) from
+    ``grids[(dataset, method, ld)]`` = the folder holding ``grid.csv`` and ``chosen.json``."""
     frames = []
-    for (dataset, method), folder in sorted(grids.items()):
+    for (dataset, method, ld), folder in sorted(grids.items()):
         grid = pd.read_csv(Path(folder) / "grid.csv")
         missing = {"delta", "l_in", "l_out", "score", "fid_domain", "n"} - set(grid.columns)
         if missing:
             raise LdbenchError(f"{folder}/grid.csv lacks column(s) {sorted(missing)}")
         chosen = read_json(Path(folder) / "chosen.json")
-        frames.append(grid.assign(dataset=dataset, method=METHOD_NAMES[method], chosen=grid["delta"] == chosen["delta"],
-                                  **{"lambda": chosen["lambda"]}))
+        if chosen.get("loss_target") not in LOSS_TARGET_NAMES or not isinstance(chosen.get("train_delta"), (int, float)):
+            raise LdbenchError(f"{folder}/chosen.json: needs loss_target (one of {sorted(LOSS_TARGET_NAMES)}) and a numeric "
+                               f"train_delta, got {chosen.get('loss_target')!r} and {chosen.get('train_delta')!r} (drift_search "
+                               f"writes both; rerun it for results older than these fields)")
+        frames.append(grid.assign(dataset=dataset, method=METHOD_NAMES[method], variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
+                                  train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"], **{"lambda": chosen["lambda"]}))
     if not frames:
         raise LdbenchError("no δ grid-search results to tabulate")
     frame = pd.concat(frames, ignore_index=True)
-    return frame[["dataset", "method", "delta", "l_in", "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
+    return frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "l_in", "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
 
 
-def write_delta_ablation(frame: pd.DataFrame, stem: Path, train_delta: float, steps: int) -> None:
+def write_delta_ablation(frame: pd.DataFrame, stem: Path, steps: int) -> None:
     def cell(row) -> str:
         mark = " *" if row["chosen"] else ""
         return f"{row['score']:.4f} / {row['fid_domain']:.4g}{mark}"
 
-    shown = frame.assign(cell=frame.apply(cell, axis=1))
-    wide = shown.pivot_table(index=["dataset", "method"], columns="delta", values="cell", aggfunc="first").reset_index()
-    wide.columns = ["dataset", "method"] + [f"δ = {d:+.2f}" for d in wide.columns[2:]]
+    # rows of one method: the configured loss target (variant LD) first, the ablation's after it
+    order = pd.Categorical(frame["loss_target"], categories=list(dict.fromkeys(frame.sort_values("variant")["loss_target"])))
+    shown = frame.assign(cell=frame.apply(cell, axis=1), loss_target=order)
+    index = ["dataset", "method", "loss_target"]
+    wide = shown.pivot_table(index=index, columns="delta", values="cell", aggfunc="first", observed=True).reset_index()
+    wide.columns = ["dataset", "method", "LD loss target"] + [f"δ = {d:+.2f}" for d in wide.columns[len(index):]]
     lam = float(frame["lambda"].iloc[0])
+    train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()))
     note = (f"Each cell: the grid-search score L(δ) = {lam:g}·ℓ_o + ℓ_in (ℓ_in: mean L1 between a sample and the real "
             f"validation slice its prompt came from; ℓ_o: the real-data classifier's BCE on the prompt's labels) / FID "
             f"(domain features) of the same samples against the real test split; * marks the δ chosen (lowest score). "
-            f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_delta:g}; at inference "
-            f"δ is added at each of the {steps} reverse steps. n = {int(frame['n'].iloc[0])} samples per δ.")
+            f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_deltas}; at inference "
+            f"δ is added at each of the {steps} reverse steps. LD loss target: what the denoiser regressed while fine-tuning with "
+            f"LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
+            f"n = {int(frame['n'].iloc[0])} samples per δ.")
     write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per LD model", note)

@@ -25,7 +25,8 @@ from ..models import load_components
 from ..runtime import compute_device
 from ..train import LatentSet, TrainSettings, encode_images, train
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import delta_for_training, draw_rows, inference_delta, training_levers
+from ..variants import training_drift
+from .common import draw_rows, inference_delta, training_levers
 
 log = logging.getLogger("ldbench")
 
@@ -55,8 +56,9 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
     young, _ = encode_images(components, load_images(train_pairs["image_young"]), desc="encode earlier visits")
     old_mean, old_std = encode_images(components, load_images(train_pairs["image_old"]), desc="encode later visits")
     data = LatentSet(old_mean, old_std, [instruction(r, modality) for r in train_pairs.to_dict("records")], source=young)
+    train_delta, loss_target = training_drift(cfg, ld)
     settings = TrainSettings(steps=a_cfg["steps"], batch_size=a_cfg["batch_size"], lr=a_cfg["lr"], seed=cfg["seed"] + 71,
-                             delta=delta_for_training(cfg, ld), loss_target=cfg["drift"].get("loss_target", "drifted_noise"),
+                             delta=train_delta, loss_target=loss_target,
                              mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
                              checkpoint_every=cfg["finetune"].get("checkpoint_every", 0), **training_levers(cfg))
     log.info("InstructPix2Pix on %d training pairs (%s), e.g. %r", len(data), ld, data.prompts[0])

@@ -93,10 +93,6 @@ def training_levers(cfg: dict) -> dict:
     return {"compile": perf.compile, "channels_last": perf.channels_last, "gradient_checkpointing": bool(gradient_checkpointing)}
 
 
-def delta_for_training(cfg: dict, ld: str) -> float:
-    return float(cfg["drift"]["train_delta"]) if ld == "LD" else 0.0
-
-
 def sampling_kwargs(cfg: dict) -> dict:
     s = cfg["sampling"]
     return {"scheduler_name": s["scheduler"], "steps": s["steps"], "guidance_scale": s["guidance_scale"], "batch_size": s["batch_size"]}

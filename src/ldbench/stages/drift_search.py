@@ -66,6 +66,8 @@ def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, cla
         "delta": float(best["delta"]), "score": float(best["score"]), "lambda": dcfg.get("lambda", 0.0),
         "criterion": "L(δ) = λ·BCE(real-data classifier, prompt labels) + mean L1(generated, paired real slice)",
         "n_samples": len(prompts), "split": "val", "seed": cfg["seed"],
+        # what the model was fine-tuned with, for the δ ablation's rows
+        "model": str(model_dir), "train_delta": meta["train_delta"], "loss_target": meta["training"]["loss_target"],
     }
     write_csv(out_csv, grid)
     write_json(out_json, chosen)

@@ -11,7 +11,8 @@ from ..models import load_components
 from ..runtime import compute_device
 from ..sample import generate
 from ..train import LatentSet, TrainSettings, encode_images, train
-from .common import delta_for_training, method_config, prompts_for, read_slices, sampling_kwargs, split_rows, training_levers
+from ..variants import training_drift
+from .common import method_config, prompts_for, read_slices, sampling_kwargs, split_rows, training_levers
 from .latents import load_latents
 
 log = logging.getLogger("ldbench")
@@ -42,13 +43,14 @@ def finetune(cfg: dict, dataset: str, method: str, ld: str, slices_csv: Path, la
         p_mean, p_std = encode_images(components, class_images, desc="encode class images")
         prior = LatentSet(p_mean, p_std, [prior_prompt] * n_class)
 
+    delta, loss_target = training_drift(cfg, ld)
     settings = TrainSettings(
         steps=ft["steps"],
         batch_size=ft["batch_size"],
         lr=strategy.cfg.lr,
         seed=cfg["seed"],
-        delta=delta_for_training(cfg, ld),
-        loss_target=cfg["drift"].get("loss_target", "drifted_noise"),
+        delta=delta,
+        loss_target=loss_target,
         gradient_accumulation_steps=ft.get("gradient_accumulation_steps", 1),
         mixed_precision=ft.get("mixed_precision", "auto"),
         checkpoint_every=ft.get("checkpoint_every", 0),
