@@ -42,6 +42,11 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
         assert (workdir / png).stat().st_size > 10_000, png
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
+    ablation = pd.read_csv(workdir / "results/paper/table_delta_ablation.csv")
+    assert len(ablation) == 2 * (4 + 1) * 3  # dataset × (LD models + Basic FT with the other loss target) × δ
+    by_method = ablation.groupby("method")["loss_target"].unique().map(sorted).to_dict()
+    assert by_method.pop("Basic FT") == ["ε (noise)", "ε + δ (drifted_noise)"]
+    assert all(targets == ["ε + δ (drifted_noise)"] for targets in by_method.values())
     logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
     assert {"make_phantoms", "preprocess", "pretrain_base", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate",
             "counterfactual", "trajectories", "ageing", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
