@@ -2,7 +2,6 @@
 
 import pytest
 import yaml
-
 from workflow_helpers import prepare_workdir, snakemake
 
 

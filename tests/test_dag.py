@@ -4,13 +4,12 @@ import re
 from collections import Counter
 
 import pytest
-
 from workflow_helpers import prepare_workdir, snakemake
 
 
 def _job_counts(output: str) -> Counter:
     table = output.split("Job stats:")[1]
-    return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)})
+    return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
 @pytest.mark.parametrize("configfile", [None, "configs/smoke.yaml"])
@@ -82,7 +81,7 @@ def _resources_by_rule(output: str) -> dict[str, dict[str, str]]:
     found = {}
     for block in output.split("\nrule ")[1:]:
         rule = block.split(":", 1)[0]
-        line = re.search(r"^\s+resources: (.*)$", block, re.M)
+        line = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
         if line:
             found.setdefault(rule, dict(kv.split("=", 1) for kv in line.group(1).split(", ")))
     return found

@@ -37,7 +37,8 @@ def test_brain_dataset_layout_and_determinism(tmp_path):
     files = sorted(a.glob("sub-*/ses-d*/anat/sub-*_ses-d*_T1w.nii.gz"))
     assert 4 <= len(files) <= 6 and len(files) == len(clin)
     assert clin.groupby("subject")["age"].min().between(55, 91).all()
-    assert gzip.open(files[0]).read(4) == (348).to_bytes(4, "little")  # NIfTI-1 header
+    with gzip.open(files[0]) as handle:
+        assert handle.read(4) == (348).to_bytes(4, "little")  # NIfTI-1 header
     assert files[0].read_bytes()[4:8] == b"\0\0\0\0"  # gzip mtime 0 → byte-stable reruns
     other = brain.draw_cohort(2, seed=6, visits=(2, 3))
     assert not other["anatomy_seed"].equals(brain.draw_cohort(2, seed=5, visits=(2, 3))["anatomy_seed"])
@@ -183,11 +184,12 @@ def test_cxr_render_rejects_unknown_attribute(cxr_spec):
 
 
 def test_groundtruth_factual_matches_slice_table(tmp_path):
+    from PIL import Image
+
     from ldbench.data import groundtruth
     from ldbench.data.adapters.chexpert import read_chexpert
     from ldbench.data.adapters.oasis3 import read_oasis3
     from ldbench.data.preprocess import build_slice_table
-    from PIL import Image
 
     brain.make_brain_phantom_dataset(tmp_path / "b", n_subjects=1, seed=9, visits=(2, 2))
     table = build_slice_table("brain", read_oasis3(tmp_path / "b"), tmp_path / "bs", 32, "brain MRI", 0, {"train": 1.0})
@@ -204,6 +206,6 @@ def test_groundtruth_factual_matches_slice_table(tmp_path):
     cspecs = groundtruth.phantom_specs("cxr", 4, 9, image_size=64).drop(columns=["age", "sex"]).merge(ctab, on=["subject", "visit"])
     assert len(cspecs) == len(ctab)
     row = cspecs.iloc[0]
-    a, b, region = groundtruth.cxr_counterfactual(row["spec"], 32, lung_lesion=1.0)
+    a, _b, region = groundtruth.cxr_counterfactual(row["spec"], 32, lung_lesion=1.0)
     assert np.array_equal(a, np.asarray(Image.open(row["image"])))
     assert region.any() and region.mean() < 0.3

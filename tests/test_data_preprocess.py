@@ -54,7 +54,7 @@ def test_ventricle_level_on_fake_and_template(tmp_path):
 
 
 def test_ventricle_level_on_phantom_slab(phantom_brain):
-    path = sorted(phantom_brain.rglob("*_T1w.nii.gz"))[0]
+    path = min(phantom_brain.rglob("*_T1w.nii.gz"))
     data, aff, code = load_volume(path)
     z_mm = aff[2, 2] * ventricle_level(data, aff, code) + aff[2, 3]
     assert abs(z_mm - brain_phantom.VENTRICLE_Z_MNI) <= 10

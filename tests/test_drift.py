@@ -8,7 +8,7 @@ from diffusers import DDIMScheduler, DDPMScheduler
 
 from ldbench import drift
 
-SD_SCHEDULER = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012)
+SD_SCHEDULER = {"num_train_timesteps": 1000, "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
 
 
 @pytest.fixture(params=[DDPMScheduler, DDIMScheduler])

@@ -5,7 +5,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from workflow_helpers import REPO, SMOKE, TABLE, prepare_workdir, snakemake
 
 pytestmark = pytest.mark.slow
@@ -81,9 +80,11 @@ def test_snakefmt_and_lint_pass():
     import subprocess
     import sys
 
-    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "rules"], cwd=REPO, capture_output=True, text=True)
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "rules"], cwd=REPO, capture_output=True, text=True, check=False)
     assert fmt.returncode == 0, fmt.stderr
-    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO, capture_output=True, text=True)
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True, check=False)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO, capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

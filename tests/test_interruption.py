@@ -12,7 +12,6 @@ import sys
 import time
 
 import pytest
-
 from workflow_helpers import REPO, SMOKE, TABLE, prepare_workdir, snakemake
 
 pytestmark = pytest.mark.slow

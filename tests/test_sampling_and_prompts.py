@@ -12,7 +12,7 @@ from ldbench.train import TrainSettings, train
 @pytest.mark.parametrize("scheduler", ["ddim", "ddpm"])
 def test_generate_is_deterministic_and_delta_changes_output(tiny_components, scheduler):
     prompts = ["a brain MRI of a 70 year old female with Alzheimer's disease"] * 3
-    kwargs = dict(seed=1, scheduler_name=scheduler, steps=3, guidance_scale=2.0, batch_size=2)
+    kwargs = {"seed": 1, "scheduler_name": scheduler, "steps": 3, "guidance_scale": 2.0, "batch_size": 2}
     a = generate(tiny_components, prompts, delta=0.0, **kwargs)
     assert a.shape == (3, 3, 16, 16) and a.min() >= -1 and a.max() <= 1
     assert torch.equal(a, generate(tiny_components, prompts, delta=0.0, **kwargs))

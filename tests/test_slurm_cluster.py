@@ -12,7 +12,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from workflow_helpers import REPO, TABLE, prepare_workdir, snakemake
 
 pytestmark = pytest.mark.slow
@@ -37,14 +36,14 @@ def slurm_cluster(tmp_path_factory):
     if missing:
         _unavailable(f"SLURM test: {', '.join(missing)} not installed; run `bash tests/slurm/cluster.sh install` as root (.ci/run does)")
     state = tmp_path_factory.mktemp("slurm_cluster")
-    start = subprocess.run(["bash", str(CLUSTER), "start", str(state)], capture_output=True, text=True, timeout=600)
+    start = subprocess.run(["bash", str(CLUSTER), "start", str(state)], capture_output=True, text=True, timeout=600, check=False)
     try:
         if start.returncode != 0:
             logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted((state / "log").glob("*.log")))
             pytest.fail(f"the SLURM test cluster did not start:\n{start.stderr}\n{logs}")
         yield {"SLURM_CONF": start.stdout.strip().splitlines()[-1]}
     finally:
-        subprocess.run(["bash", str(CLUSTER), "stop", str(state)], capture_output=True, timeout=300)
+        subprocess.run(["bash", str(CLUSTER), "stop", str(state)], capture_output=True, timeout=300, check=False)
 
 
 def _site_profile(workdir):
@@ -65,8 +64,8 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, smoke_run, tmp
     output = run.stdout + run.stderr
 
     job_ids = re.findall(r"has been submitted with SLURM jobid (\d+)", output)
-    remote = re.findall(r"^rule (\w+):$", output, re.M)
-    local = set(re.findall(r"^localrule (\w+):$", output, re.M))
+    remote = re.findall(r"^rule (\w+):$", output, re.MULTILINE)
+    local = set(re.findall(r"^localrule (\w+):$", output, re.MULTILINE))
     assert len(job_ids) == len(remote) > 70, (len(job_ids), len(remote))
     assert local <= LOCAL_RULES, local  # only the table and figure rules run on the submitting host
 

@@ -49,12 +49,12 @@ def _client(tmp_path, exit_code: int):
     script.write_text(SCRIPT)
     client = tmp_path / "client.py"
     client.write_text(
-        "from ldbench import worker\nfrom pathlib import Path\nworker.socket_path = lambda: Path(%r)\n" % str(tmp_path / "w.sock")
+        f"from ldbench import worker\nfrom pathlib import Path\nworker.socket_path = lambda: Path({str(tmp_path / 'w.sock')!r})\n"
         + CLIENT.format(script=str(script))
     )
     env = {**os.environ, "DEMO_VAR": "hello", "DEMO_EXIT": str(exit_code), "LDBENCH_WARM_WORKER": "1"}
     env.pop("SLURM_JOB_ID", None)
-    return subprocess.run([sys.executable, str(client)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(client)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_worker_runs_script_with_client_context(tmp_path, isolated_socket, monkeypatch):
@@ -87,7 +87,7 @@ def test_job_dies_with_its_killed_client(tmp_path, isolated_socket):
     script.write_text("import os, time\nopen('job.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
     client = tmp_path / "client.py"
     client.write_text(
-        "from ldbench import worker\nfrom pathlib import Path\nworker.socket_path = lambda: Path(%r)\n" % str(isolated_socket)
+        f"from ldbench import worker\nfrom pathlib import Path\nworker.socket_path = lambda: Path({str(isolated_socket)!r})\n"
         + CLIENT.format(script=str(script))
     )
     env = {**os.environ, "LDBENCH_WARM_WORKER": "1"}

@@ -4,9 +4,9 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from ldbench.stages.latents import encode_latents  # noqa: E402
+from ldbench.stages.latents import encode_latents
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     encode_latents(config, slices_csv=snakemake.input.slices, base_model=snakemake.params.base_model, out_path=snakemake.output[0])

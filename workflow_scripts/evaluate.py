@@ -4,12 +4,12 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.stages.evaluate import evaluate  # noqa: E402
+from ldbench.stages.evaluate import evaluate
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     i = snakemake.input
     evaluate(config, snakemake.wildcards.dataset, Path(i.samples) / "samples.csv", i.slices, i.classifier, snakemake.output[0])

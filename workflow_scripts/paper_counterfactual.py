@@ -4,13 +4,13 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.report.counterfactual import counterfactual_figure, counterfactual_frame, write_ageing_table, write_counterfactual_tables  # noqa: E402
+from ldbench.report.counterfactual import counterfactual_figure, counterfactual_frame, write_ageing_table, write_counterfactual_tables
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     results = {(Path(p).parts[-2], Path(p).parts[-1]): Path(p) for p in snakemake.input.results}
     frame, summaries = counterfactual_frame(results)
     out = snakemake.output

@@ -4,13 +4,13 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.report.figures import delta_sweep, latent_distributions, samples_per_method  # noqa: E402
+from ldbench.report.figures import delta_sweep, latent_distributions, samples_per_method
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     p = snakemake.params
     sweeps = {Path(path).parts[-4]: Path(path) for path in snakemake.input.sweeps}
     delta_sweep(sweeps, p.sweep_method, Path(snakemake.output.fig2[0]))

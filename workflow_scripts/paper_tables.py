@@ -4,15 +4,15 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation  # noqa: E402
-from ldbench.report.comparison import write_comparison  # noqa: E402
-from ldbench.report.tables import table1_frame, write_table1  # noqa: E402
+from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
+from ldbench.report.comparison import write_comparison
+from ldbench.report.tables import table1_frame, write_table1
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     metric_files = {}
     for path in snakemake.input.fid_kid:
         dataset, stem = Path(path).parts[-3], Path(path).stem

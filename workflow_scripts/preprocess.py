@@ -4,13 +4,13 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.stages.data import preprocess  # noqa: E402
+from ldbench.stages.data import preprocess
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     out = snakemake.output
     preprocess(
         config["datasets"][snakemake.wildcards.dataset],

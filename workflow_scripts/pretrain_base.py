@@ -4,9 +4,9 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from ldbench.stages.base_model import pretrain_base  # noqa: E402
+from ldbench.stages.base_model import pretrain_base
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     pretrain_base(config, out_dir=snakemake.output[0], work_dir="results/checkpoints/base")

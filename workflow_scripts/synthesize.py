@@ -4,11 +4,11 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from ldbench.stages.synthesize import synthesize  # noqa: E402
+from ldbench.stages.synthesize import synthesize
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     i = snakemake.input
     chosen = i.chosen[0] if i.chosen else None
     synthesize(config, snakemake.wildcards.dataset, i.model, i.slices, chosen, snakemake.output[0])

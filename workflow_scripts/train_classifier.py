@@ -4,13 +4,13 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ldbench.stages.classify import train_and_score  # noqa: E402
+from ldbench.stages.classify import train_and_score
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     train_and_score(
         config, snakemake.wildcards.dataset, snakemake.wildcards.source,
         slices_csv=snakemake.input.slices,

@@ -4,10 +4,10 @@ import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
 from ldbench.workflow import stage, warm_start
 
-warm_start(snakemake, __file__)  # noqa: F821 (injected by Snakemake); skips heavy imports
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
-from ldbench.stages.trajectories import trajectories  # noqa: E402
+from ldbench.stages.trajectories import trajectories
 
-with stage(snakemake) as config:  # noqa: F821 (injected by Snakemake)
+with stage(snakemake) as config:
     i = snakemake.input
     trajectories(config, snakemake.wildcards.dataset, {"noLD": i.model_noLD, "LD": i.model_LD}, i.chosen, i.slices, snakemake.output[0])

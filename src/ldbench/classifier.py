@@ -6,9 +6,10 @@ weights are available (its penultimate layer; DESIGN §7).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -36,7 +37,7 @@ class SmallCNN(nn.Module):
         super().__init__()
         chans = [1, width, 2 * width, 4 * width, 4 * width]
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
+        for cin, cout in itertools.pairwise(chans):
             layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(chans[-1], n_outputs)

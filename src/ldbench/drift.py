@@ -25,7 +25,6 @@ import torch
 
 from .variants import LOSS_TARGETS, LossTarget
 
-
 Delta = float | torch.Tensor  # a scalar, or one δ per batch element broadcastable to the latents
 
 

@@ -26,11 +26,10 @@ Edits are deterministic given the seed: the forward noise of image i depends on 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
-
 from diffusers import DDIMInverseScheduler, DDIMScheduler
 
 from . import drift

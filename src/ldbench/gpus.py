@@ -63,7 +63,7 @@ def claim_gpus(count: int, devices: list[str] | None = None, poll_seconds: float
         claimed: list[str] = []
         handles = []
         for device in devices:
-            handle = open(folder / f"gpu-{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.lock", "w")
+            handle = open(folder / f"gpu-{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.lock", "w")  # noqa: SIM115 (held: the lock lives with the process)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

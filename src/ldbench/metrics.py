@@ -166,7 +166,7 @@ class Lpips:
         import torch
 
         a, b = _pair(a, b)
-        to_tensor = lambda x: torch.from_numpy(x / 127.5 - 1.0).float()[None, None].expand(1, 3, -1, -1)  # noqa: E731
+        to_tensor = lambda x: torch.from_numpy(x / 127.5 - 1.0).float()[None, None].expand(1, 3, -1, -1)
         with torch.no_grad():
             return float(self.model(to_tensor(a), to_tensor(b)).item())
 

@@ -14,7 +14,7 @@ by their own phrase (DreamBooth's "sks brain MRI", Textual Inversion's placehold
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 DIAGNOSIS_TEXT = {
     "CN": "no cognitive impairment",

@@ -122,7 +122,7 @@ def _connect_or_start(path: Path) -> socket.socket | None:
         sock = _connect(path)
         if sock is not None:
             return sock
-        log = open(f"{path}.log", "ab")
+        log = open(f"{path}.log", "ab")  # noqa: SIM115 (handed to the server process, which outlives this call)
         src = str(Path(__file__).resolve().parents[1])  # the server imports this very library
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
         subprocess.Popen([sys.executable, "-m", "ldbench.worker", str(path)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env)

@@ -6,8 +6,8 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .gpus import claim_gpus
 from .utils import LdbenchError, configure_torch, seed_everything, setup_logging

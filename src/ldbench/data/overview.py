@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ AGE_BINS = {"brain": (0, 70, 80, 200), "cxr": (0, 45, 65, 200)}
 
 def _age_labels(bins) -> list[str]:
     out = []
-    for lo, hi in zip(bins[:-1], bins[1:]):
+    for lo, hi in itertools.pairwise(bins):
         out.append(f"< {hi}" if lo == 0 else (f"≥ {lo}" if hi >= 200 else f"{lo}–{hi - 1}"))
     return out
 

@@ -5,8 +5,8 @@ One engine (``ldbench.train``) runs every method; a method only answers the ques
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import torch
 

@@ -7,15 +7,14 @@ with the other loss target too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
 from ..utils import LdbenchError, read_json
 from .render import write_table
 from .tables import METHOD_NAMES
-
 
 LOSS_TARGET_NAMES = {"drifted_noise": "ε + δ (drifted_noise)", "noise": "ε (noise)"}
 

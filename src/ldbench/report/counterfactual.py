@@ -11,8 +11,8 @@ Cells are means over the edited images, with n.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from ..images import read_gray  # noqa: E402
-from ..utils import atomic_path  # noqa: E402
-from .tables import METHOD_NAMES  # noqa: E402
+from ..images import read_gray
+from ..utils import atomic_path
+from .tables import METHOD_NAMES
 
 
 def save_figure(fig, png: Path) -> None:

@@ -44,12 +44,11 @@ def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_js
         embed = PromptTable(components, prompts)
         denoise(components, noise, embed.embeddings(prompts), embed.uncond, deltas[ld],
                 make_scheduler(components, s_cfg["scheduler"]), steps, s_cfg["guidance_scale"],
-                torch.Generator().manual_seed(cfg["seed"] + 2001), on_step=lambda k, z: kept.append(z.detach().cpu().clone()))
+                torch.Generator().manual_seed(cfg["seed"] + 2001), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
         latents = torch.stack(kept)  # (steps, n, C, h, w)
         arrays[f"lat_{ld}"] = latents.numpy()
         arrays[f"img_{ld}"] = torch.stack([decode(components, latents[k]) for k in decode_at]).numpy().astype(np.float16)
         log.info("%s: %d trajectories at δ=%+.3f", ld, len(prompts), deltas[ld])
     arrays.update(deltas=np.array([deltas["noLD"], deltas["LD"]]), decoded_steps=np.array(decode_at), steps=np.array(steps))
-    with atomic_path(Path(out_npz)) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+    with atomic_path(Path(out_npz)) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)

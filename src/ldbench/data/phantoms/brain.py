@@ -287,7 +287,7 @@ def _subject_maps(anatomy_seed: int, sex: str, voxel_mm: float, slab: bool) -> d
     for a in range(3):
         p[a] += 2.5 * _smooth_field(rng, axes, 24.0)
     idx = [(p[a] - tp.affine[a, 3]) / voxel_mm for a in range(3)]
-    sample = lambda vol: ndimage.map_coordinates(vol, idx, order=1, mode="constant", cval=0.0).astype(np.float32)  # noqa: E731
+    sample = lambda vol: ndimage.map_coordinates(vol, idx, order=1, mode="constant", cval=0.0).astype(np.float32)
     affine = tp.affine.copy()
     affine[2, 3] += z0 * voxel_mm
     return {
@@ -415,18 +415,18 @@ def draw_cohort(n_subjects: int, seed: int, visits: tuple[int, int] = (2, 4), vo
                 cdr = 2.0
             clin_day = max(0, day + int(rng.integers(-60, 61)))
             rows.append(
-                dict(
-                    subject=subject,
-                    days=day,
-                    clinical_days=clin_day,
-                    age=age,
-                    clinical_age=age0 + clin_day / 365.25,
-                    sex=sex,
-                    diagnosis=dx,
-                    cdr=cdr,
-                    anatomy_seed=anatomy_seed,
-                    scan_seed=int(rng.integers(0, 2**31 - 1)),
-                )
+                {
+                    "subject": subject,
+                    "days": day,
+                    "clinical_days": clin_day,
+                    "age": age,
+                    "clinical_age": age0 + clin_day / 365.25,
+                    "sex": sex,
+                    "diagnosis": dx,
+                    "cdr": cdr,
+                    "anatomy_seed": anatomy_seed,
+                    "scan_seed": int(rng.integers(0, 2**31 - 1)),
+                }
             )
     frame = pd.DataFrame(rows)
     frame["spec"] = [

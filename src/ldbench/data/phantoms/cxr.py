@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +123,7 @@ def _polyline_dist(u, v, pts: np.ndarray, reach: float = 0.05) -> np.ndarray:
     rows, cols = _window(u, v, pts[:, 0].min() - reach, pts[:, 0].max() + reach,
                          pts[:, 1].min() - reach, pts[:, 1].max() + reach)
     uw, vw, dw = u[rows, cols], v[rows, cols], d2[rows, cols]
-    for (au, av), (bu, bv) in zip(pts[:-1], pts[1:]):
+    for (au, av), (bu, bv) in itertools.pairwise(pts):
         eu, ev = bu - au, bv - av
         t = np.clip(((uw - au) * eu + (vw - av) * ev) / max(eu * eu + ev * ev, 1e-12), 0.0, 1.0)
         np.minimum(dw, (uw - au - t * eu) ** 2 + (vw - av - t * ev) ** 2, out=dw)
