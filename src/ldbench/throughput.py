@@ -420,8 +420,6 @@ def estimate_training_memory(preset: str, method: str, batch_size: int, gradient
 
     settings = BenchSettings(preset=preset, batch_size=batch_size, methods=(method,), gradient_checkpointing=gradient_checkpointing, seed=seed)
     tracked_steps = 2  # the second step runs with the optimizer state the first one created
-    run_settings = TrainSettings(steps=tracked_steps + 1, batch_size=batch_size, lr=1e-5, seed=seed, log_every=10**9,
-                                 mixed_precision="bf16", fused_optimizer=True, gradient_checkpointing=gradient_checkpointing)
     tracker = _memory_tracker()
 
     def on_step(done: int) -> None:
@@ -434,7 +432,8 @@ def estimate_training_memory(preset: str, method: str, batch_size: int, gradient
         with FakeTensorMode() if fake else contextlib.nullcontext(), tempfile.TemporaryDirectory() as work:
             model = build_model(preset, seed)
             strategy, data, prior, per_set = _training_inputs(model, method, settings)
-            run_settings.batch_size = per_set
+            run_settings = TrainSettings(steps=tracked_steps + 1, batch_size=per_set, lr=1e-5, seed=seed, log_every=10**9, mixed_precision="bf16",
+                                         fused_optimizer=True, gradient_checkpointing=gradient_checkpointing)
             tracker.track_external(model.unet, model.text_encoder)
             # every module already sits on the CPU, where ``Module.to`` (accelerate's device
             # placement) is a no-op, but one that fake parameters cannot go through: skip it
@@ -444,7 +443,7 @@ def estimate_training_memory(preset: str, method: str, batch_size: int, gradient
     finally:
         AcceleratorState._reset_state(True)
     peak = tracker.get_tracker_snapshot("peak")
-    (device, categories), = ((d, c) for d, c in peak.items())
+    ((device, categories),) = peak.items()  # one device: the CPU the tensors (fake or real) live on
     gib = {name.lower(): size / 2**30 for name, size in categories.items()}
     return {"preset": preset, "method": method, "batch_size": batch_size, "gradient_checkpointing": gradient_checkpointing,
             "tracked_steps": tracked_steps, "tensors": f"{'fake' if fake else 'real'} {device}", "peak_gib": gib.pop("total"), "at_peak_gib": gib}
