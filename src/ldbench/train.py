@@ -221,8 +221,7 @@ def train(
         use_channels_last(unet)
     fused = device.type == "cuda" if settings.fused_optimizer is None else settings.fused_optimizer
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
-    if components.vae.device.type != "cpu":
-        components.vae.to("cpu")  # latents are cached: the VAE is not needed in the loop
+    components.vae.to("cpu")  # latents are cached: the VAE is not needed in the loop
     unet, text_encoder, optimizer = accelerator.prepare(unet, components.text_encoder, optimizer)
     unet.train()
     text_encoder.train(strategy.text_encoder_in_graph)
