@@ -11,7 +11,7 @@
     # the same, counted on fake tensors (any machine, minutes): an estimate, not a GPU reading
     python benchmarks/throughput.py --preset sd15 --batch-size 1 --gradient-checkpointing --methods basic_ft --memory-estimate
 
-The logic lives in ``ldbench.throughput``; this file only parses arguments and writes the report.
+The logic lives in ``harness.py`` beside this file; this file only parses arguments and writes the report.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ldbench.methods.strategies import FINETUNING_METHODS
-from ldbench.throughput import PRESETS, BenchSettings, estimate_training_memory, flop_budget, markdown, run
+from harness import FINETUNING_METHODS, PRESETS, BenchSettings, estimate_training_memory, flop_budget, markdown, run
+
 from ldbench.utils import write_json
 
 

@@ -21,6 +21,8 @@ rule ageing:
         runtime=240,
         gpu=GPU_PER_JOB,
     params:
+        settings=settings_of(AgeingSettings, "dataset", "ld"),
         work_dir="results/checkpoints/ageing/{dataset}/{ld}",
+        code=code_stamp("ldbench.stages.ageing"),
     script:
         "../workflow_scripts/ageing.py"

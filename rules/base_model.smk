@@ -16,5 +16,9 @@ rule pretrain_base:
         mem_mb=6000,
         runtime=120,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(PretrainSettings),
+        work_dir="results/checkpoints/base",
+        code=code_stamp("ldbench.stages.base_model"),
     script:
         "../workflow_scripts/pretrain_base.py"

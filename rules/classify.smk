@@ -20,5 +20,8 @@ rule train_classifier:
         mem_mb=4000,
         runtime=60,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(ClassifySettings, "dataset"),
+        code=code_stamp("ldbench.stages.classify"),
     script:
         "../workflow_scripts/train_classifier.py"

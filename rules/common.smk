@@ -1,69 +1,66 @@
-# Shared definitions: config validation, the experiment grid, wildcard constraints, paths.
+# Shared definitions: config validation, the experiment grid, wildcard constraints, paths, and
+# the params every rule hands its job (its typed settings and the version stamp of its code).
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 # This workflow's own library, as in workflow_scripts/_ldbench_src.py.
 sys.path.insert(0, f"{workflow.basedir}/src")
+from ldbench.config import validate_config
 from ldbench.gpus import visible_gpus
+from ldbench.settings import (
+    AgeingSettings,
+    ClassImagesSettings,
+    ClassifySettings,
+    CounterfactualSettings,
+    DriftSearchSettings,
+    EvaluateSettings,
+    FigureSettings,
+    FinetuneSettings,
+    LatentsSettings,
+    PhantomSettings,
+    PreprocessSettings,
+    PretrainSettings,
+    SynthesizeSettings,
+    TrajectoriesSettings,
+)
+from ldbench.stamps import library_stamp
 from ldbench.variants import ablation_variant, ld_variants
 
-validate(config, "../schemas/config.schema.yaml")
+# Fills the schema's defaults in and checks the config exactly as `ldbench check-config` does.
+validate_config(config)
 
 DATASETS = list(config["datasets"])
 METHODS = list(config["finetune"]["methods"])
 LDS = ["noLD", "LD"]
 # the δ ablation's second loss target: these methods are also fine-tuned as LD_<other target>
 ABLATION_LD = ablation_variant(config)
-ABLATION_METHODS = list(config["drift"].get("loss_target_ablation", []))
+ABLATION_METHODS = list(config["drift"]["loss_target_ablation"])
 EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
 RPS = config["paper"]["real_plus_synthetic"]
 CF = config["counterfactual"]
 AGEING = config["ageing"]
 
 
-def check_config():
-    """Cross-field checks the JSON schema cannot express, with messages naming the key."""
-    for name, ds in config["datasets"].items():
-        total = sum(ds["split"].values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(
-                f"datasets.{name}.split: fractions must sum to 1, got {total:g}"
-            )
-        if ds["source"] != "phantom" and not ds.get("root"):
-            raise ValueError(
-                f"datasets.{name}.root: required for source '{ds['source']}' (the dataset folder)"
-            )
-        allowed = {
-            "brain": {"phantom", "oasis3", "adni"},
-            "cxr": {"phantom", "chexpert"},
-        }[ds["kind"]]
-        if ds["source"] not in allowed:
-            raise ValueError(
-                f"datasets.{name}.source: '{ds['source']}' is not a {ds['kind']} source; allowed: {sorted(allowed)}"
-            )
-    if CF["method"] not in METHODS:
-        raise ValueError(
-            f"counterfactual.method: '{CF['method']}' is not in finetune.methods {METHODS}"
-        )
-    unknown = sorted(set(AGEING["datasets"]) - set(DATASETS))
-    if unknown:
-        raise ValueError(f"ageing.datasets: {unknown} are not in datasets {DATASETS}")
-    if RPS["method"] not in METHODS:
-        raise ValueError(
-            f"paper.real_plus_synthetic.method: '{RPS['method']}' is not in finetune.methods {METHODS}"
-        )
-    unknown = sorted(set(ABLATION_METHODS) - set(METHODS))
-    if unknown:
-        raise ValueError(
-            f"drift.loss_target_ablation: {unknown} are not in finetune.methods {METHODS}"
-        )
-    if not EMBEDDED_BASE and not config["base_model"]["source"].strip():
-        raise ValueError("base_model.source: empty")
+def settings_of(settings_type, *wildcard_names):
+    """params: the job's typed settings (ldbench.settings) as plain data, built from the config for
+    its wildcards, so that Snakemake's params trigger re-runs the job when a value it uses changes."""
+
+    def params(wildcards):
+        names = [wildcards[name] for name in wildcard_names]
+        return settings_type.from_config(config, *names).to_params()
+
+    return params
 
 
-check_config()
+def figure_settings(figure):
+    """params: a figure's options (figures.<figure>) and the shared dpi, as plain data."""
+    return FigureSettings.from_config(config, figure).to_params()
+
+
+def code_stamp(*modules):
+    """params: a hash of the library code the job runs (ldbench.stamps), so a library edit re-runs it.
+    Accept an edit as not changing results with `snakemake --touch` (README)."""
+    return library_stamp("ldbench.workflow", *modules)
 
 
 wildcard_constraints:
@@ -96,6 +93,12 @@ def raw_root(wildcards):
     )
 
 
+def class_images_input(wildcards):
+    """The dataset's class images, for the methods trained with a prior-preservation loss."""
+    ft = FinetuneSettings.from_config(config, wildcards.dataset, wildcards.method, wildcards.ld)
+    return [f"results/class_images/{wildcards.dataset}.pt"] if ft.uses_class_images else []
+
+
 def samples_for_source(wildcards):
     """Synthetic sample sets a classifier source trains on (none for 'real')."""
     if wildcards.source == "real":
@@ -117,26 +120,44 @@ def chosen_delta(method=None):
     return inputs
 
 
-def drift_searches(filename):
-    """``filename`` of every δ grid search: each method's LD model and the loss-target ablation's."""
-    return expand(
-        "results/drift/{dataset}/{method}/LD/{filename}",
-        dataset=DATASETS,
-        method=METHODS,
-        filename=filename,
-    ) + expand(
-        "results/drift/{dataset}/{method}/{ld}/{filename}",
-        dataset=DATASETS,
-        method=ABLATION_METHODS,
-        ld=ABLATION_LD,
-        filename=filename,
-    )
+# The aggregate rules' inputs, each beside the keys its script files them under (params), so the
+# scripts never parse wildcards back out of paths.
+FID_KID_KEYS = [(d, m, ld) for d in DATASETS for m in METHODS for ld in LDS]
+CLASSIFIER_SOURCES = ["real", f"real+{RPS['method']}-{RPS['ld']}"] + [
+    f"{m}-{ld}" for m in METHODS for ld in LDS
+]
+AUC_KEYS = [(d, source) for d in DATASETS for source in CLASSIFIER_SOURCES]
+# every δ grid search: each method's LD model and the loss-target ablation's models
+DRIFT_KEYS = [(d, m, "LD") for d in DATASETS for m in METHODS] + [
+    (d, m, ABLATION_LD) for d in DATASETS for m in ABLATION_METHODS
+]
+SAMPLE_KEYS = FID_KID_KEYS
+COUNTERFACTUAL_KEYS = [(d, editor) for d in DATASETS for editor in CF["editors"]]
+AGEING_KEYS = [(d, ld) for d in AGEING["datasets"] for ld in LDS]
 
 
-def classifier_sources():
-    return ["real", f"real+{RPS['method']}-{RPS['ld']}"] + [
-        f"{m}-{ld}" for m in METHODS for ld in LDS
-    ]
+def fid_kid_files():
+    return [f"results/metrics/{d}/fid_kid/{m}-{ld}.json" for d, m, ld in FID_KID_KEYS]
+
+
+def auc_files():
+    return [f"results/metrics/{d}/auc/{source}.json" for d, source in AUC_KEYS]
+
+
+def drift_search_files(filename):
+    return [f"results/drift/{d}/{m}/{ld}/{filename}" for d, m, ld in DRIFT_KEYS]
+
+
+def sample_dirs():
+    return [f"results/samples/{d}/{m}/{ld}" for d, m, ld in SAMPLE_KEYS]
+
+
+def counterfactual_dirs():
+    return [f"results/counterfactual/{d}/{editor}" for d, editor in COUNTERFACTUAL_KEYS]
+
+
+def ageing_dirs():
+    return [f"results/ageing/{d}/{ld}" for d, ld in AGEING_KEYS]
 
 
 def model_pair(method=None):
@@ -155,18 +176,6 @@ def model_pair(method=None):
     return inputs
 
 
-def ageing_results():
-    return expand("results/ageing/{dataset}/{ld}", dataset=AGEING["datasets"], ld=LDS)
-
-
-def counterfactual_results():
-    return expand(
-        "results/counterfactual/{dataset}/{editor}",
-        dataset=DATASETS,
-        editor=CF["editors"],
-    )
-
-
 def paper_outputs():
     return [
         multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
@@ -178,12 +187,16 @@ def paper_outputs():
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
-        expand("results/paper/fig1_counterfactuals_{editor}.png", editor=CF["editors"]),
+        expand(
+            "results/paper/fig1_counterfactuals_{editor}.{ext}",
+            editor=CF["editors"],
+            ext=["png", "pdf"],
+        ),
         multiext("results/paper/fig3_latent_distributions", ".png", ".pdf"),
     ]
 
 
-THREADS = config.get("threads", 1)
+THREADS = config["threads"]
 # GPU rules ask for one GPU where there are GPUs. On a host without any (a CPU-only workstation,
 # CI) they ask for none, so the workstation profile's gpu limit does not serialise them; the SLURM
 # profile sets gpu per rule itself.

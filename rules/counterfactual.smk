@@ -20,5 +20,8 @@ rule counterfactual:
         mem_mb=4000,
         runtime=120,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(CounterfactualSettings, "dataset", "editor"),
+        code=code_stamp("ldbench.stages.counterfactual"),
     script:
         "../workflow_scripts/counterfactual.py"

@@ -14,6 +14,9 @@ rule make_phantoms:
     resources:
         mem_mb=3000,
         runtime=30,
+    params:
+        settings=settings_of(PhantomSettings, "dataset"),
+        code=code_stamp("ldbench.stages.data"),
     script:
         "../workflow_scripts/make_phantoms.py"
 
@@ -40,6 +43,8 @@ rule preprocess:
         mem_mb=4000,
         runtime=60,
     params:
+        settings=settings_of(PreprocessSettings, "dataset"),
         raw_root=raw_root,
+        code=code_stamp("ldbench.stages.data"),
     script:
         "../workflow_scripts/preprocess.py"

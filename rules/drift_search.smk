@@ -23,6 +23,9 @@ rule drift_search:
         mem_mb=4000,
         runtime=120,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(DriftSearchSettings, "dataset"),
+        code=code_stamp("ldbench.stages.drift_search"),
     script:
         "../workflow_scripts/drift_search.py"
 
@@ -44,5 +47,8 @@ rule trajectories:
         mem_mb=4000,
         runtime=60,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(TrajectoriesSettings, "dataset"),
+        code=code_stamp("ldbench.stages.trajectories"),
     script:
         "../workflow_scripts/trajectories.py"

@@ -18,5 +18,8 @@ rule evaluate:
     resources:
         mem_mb=3000,
         runtime=30,
+    params:
+        settings=settings_of(EvaluateSettings),
+        code=code_stamp("ldbench.stages.evaluate"),
     script:
         "../workflow_scripts/evaluate.py"

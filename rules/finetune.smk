@@ -1,4 +1,5 @@
-# The four fine-tuning methods × {without, with} Latent Drifting, one engine.
+# The fine-tuning methods × {without, with} Latent Drifting, one engine; and what they share per
+# dataset: the training slices' latents and the prior-preservation class images.
 
 
 rule encode_latents:
@@ -19,15 +20,43 @@ rule encode_latents:
         runtime=60,
         gpu=GPU_PER_JOB,
     params:
+        settings=settings_of(LatentsSettings),
         base_model=base_model_path(),
+        code=code_stamp("ldbench.stages.latents"),
     script:
         "../workflow_scripts/encode_latents.py"
+
+
+rule class_images:
+    input:
+        base=base_model_input,
+    output:
+        images="results/class_images/{dataset}.pt",
+        preview="results/class_images/{dataset}.png",
+    log:
+        "results/logs/class_images/{dataset}.log",
+    benchmark:
+        "results/benchmarks/class_images/{dataset}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=6000,
+        runtime=120,
+        gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(ClassImagesSettings, "dataset"),
+        base_model=base_model_path(),
+        code=code_stamp("ldbench.stages.class_images"),
+    script:
+        "../workflow_scripts/class_images.py"
 
 
 rule finetune:
     input:
         slices="results/data/{dataset}/slices.csv",
         latents="results/latents/{dataset}.pt",
+        class_images=class_images_input,
         base=base_model_input,
     output:
         directory("results/models/{dataset}/{method}/{ld}"),
@@ -43,7 +72,9 @@ rule finetune:
         runtime=240,
         gpu=GPU_PER_JOB,
     params:
+        settings=settings_of(FinetuneSettings, "dataset", "method", "ld"),
         base_model=base_model_path(),
         work_dir="results/checkpoints/{dataset}/{method}/{ld}",
+        code=code_stamp("ldbench.stages.finetune"),
     script:
         "../workflow_scripts/finetune.py"

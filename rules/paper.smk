@@ -1,21 +1,13 @@
 # The paper's tables and figures, assembled only from metric and sample files of this run.
+# Each figure is its own rule, so changing one figure's option re-runs only that figure.
 
 
 rule paper_tables:
     input:
-        fid_kid=expand(
-            "results/metrics/{dataset}/fid_kid/{method}-{ld}.json",
-            dataset=DATASETS,
-            method=METHODS,
-            ld=LDS,
-        ),
-        auc=expand(
-            "results/metrics/{dataset}/auc/{source}.json",
-            dataset=DATASETS,
-            source=classifier_sources(),
-        ),
-        grids=drift_searches("grid.csv"),
-        chosen=drift_searches("chosen.json"),
+        fid_kid=fid_kid_files(),
+        auc=auc_files(),
+        grids=drift_search_files("grid.csv"),
+        chosen=drift_search_files("chosen.json"),
     output:
         table1=report(
             multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
@@ -38,64 +30,96 @@ rule paper_tables:
     conda:
         "../envs/ldbench-cpu.yaml"
     params:
-        datasets=DATASETS,
-        methods=METHODS,
-        sources=classifier_sources(),
+        fid_kid_keys=FID_KID_KEYS,
+        auc_keys=AUC_KEYS,
+        drift_keys=DRIFT_KEYS,
+        code=code_stamp("ldbench.report.tables", "ldbench.report.comparison", "ldbench.report.ablation"),
     script:
         "../workflow_scripts/paper_tables.py"
 
 
-rule paper_figures:
+rule fig2_delta_sweep:
     input:
         sweeps=expand(
             "results/drift/{dataset}/{method}/LD/sweep.npz",
             dataset=DATASETS,
             method=RPS["method"],
         ),
-        samples=expand(
-            "results/samples/{dataset}/{method}/{ld}",
-            dataset=DATASETS,
-            method=METHODS,
-            ld=LDS,
+    output:
+        report(
+            multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
+            caption="../report/fig2.rst",
+            category="Figures",
         ),
+    log:
+        "results/logs/paper_figures/fig2_delta_sweep.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        datasets=DATASETS,
+        method=RPS["method"],
+        settings=figure_settings("delta_sweep"),
+        code=code_stamp("ldbench.report.figures"),
+    script:
+        "../workflow_scripts/fig2_delta_sweep.py"
+
+
+rule fig3_latent_distributions:
+    input:
         trajectories=expand(
             "results/drift/{dataset}/{method}/trajectories.npz",
             dataset=DATASETS,
             method=RPS["method"],
         ),
     output:
-        fig2=report(
-            multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
-            caption="../report/fig2.rst",
-            category="Figures",
-        ),
-        fig5=report(
-            multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
-            caption="../report/fig5.rst",
-            category="Figures",
-        ),
-        fig3=report(
+        report(
             multiext("results/paper/fig3_latent_distributions", ".png", ".pdf"),
             caption="../report/fig3.rst",
             category="Figures",
         ),
     log:
-        "results/logs/paper_figures/figures.log",
+        "results/logs/paper_figures/fig3_latent_distributions.log",
     localrule: True
     conda:
         "../envs/ldbench-cpu.yaml"
     params:
         datasets=DATASETS,
-        methods=METHODS,
-        sweep_method=RPS["method"],
+        method=RPS["method"],
+        settings=figure_settings("latent_distributions"),
+        code=code_stamp("ldbench.report.figures"),
     script:
-        "../workflow_scripts/paper_figures.py"
+        "../workflow_scripts/fig3_latent_distributions.py"
+
+
+rule fig5_samples_per_method:
+    input:
+        samples=sample_dirs(),
+    output:
+        report(
+            multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
+            caption="../report/fig5.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/paper_figures/fig5_samples_per_method.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        sample_keys=SAMPLE_KEYS,
+        datasets=DATASETS,
+        methods=METHODS,
+        settings=figure_settings("samples_per_method"),
+        code=code_stamp("ldbench.report.figures"),
+    script:
+        "../workflow_scripts/fig5_samples_per_method.py"
 
 
 rule paper_counterfactual:
     input:
-        results=counterfactual_results(),
-        ageing=ageing_results(),
+        results=counterfactual_dirs(),
+        ageing=ageing_dirs(),
     output:
         edit=report(
             multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
@@ -112,21 +136,36 @@ rule paper_counterfactual:
             caption="../report/table_ageing.rst",
             category="Tables",
         ),
-        figures=report(
-            expand(
-                "results/paper/fig1_counterfactuals_{editor}.{ext}",
-                editor=CF["editors"],
-                ext=["png", "pdf"],
-            ),
-            caption="../report/fig1.rst",
-            category="Figures",
-        ),
     log:
         "results/logs/paper_counterfactual/counterfactual.log",
     localrule: True
     conda:
         "../envs/ldbench-cpu.yaml"
     params:
-        editors=CF["editors"],
+        result_keys=COUNTERFACTUAL_KEYS,
+        ageing_keys=AGEING_KEYS,
+        code=code_stamp("ldbench.report.counterfactual"),
     script:
         "../workflow_scripts/paper_counterfactual.py"
+
+
+rule fig1_counterfactuals:
+    input:
+        results=expand("results/counterfactual/{dataset}/{{editor}}", dataset=DATASETS),
+    output:
+        report(
+            multiext("results/paper/fig1_counterfactuals_{editor}", ".png", ".pdf"),
+            caption="../report/fig1.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/paper_figures/fig1_counterfactuals_{editor}.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        datasets=DATASETS,
+        settings=figure_settings("counterfactuals"),
+        code=code_stamp("ldbench.report.counterfactual"),
+    script:
+        "../workflow_scripts/fig1_counterfactuals.py"

@@ -19,5 +19,8 @@ rule synthesize:
         mem_mb=4000,
         runtime=120,
         gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(SynthesizeSettings, "dataset"),
+        code=code_stamp("ldbench.stages.synthesize"),
     script:
         "../workflow_scripts/synthesize.py"

@@ -19,6 +19,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     counts = _job_counts(snakemake(workdir, *args).stdout)
     assert counts["make_phantoms"] == 2 and counts["preprocess"] == 2 and counts["pretrain_base"] == 1
     assert counts["encode_latents"] == 2  # once per dataset, read by its 8 fine-tunings
+    assert counts["class_images"] == 2  # once per dataset, for DreamBooth's and Custom Diffusion's prior preservation
     # 2 datasets × (4 methods × {noLD, LD} + Basic FT with LD and the other loss target, LD_noise)
     assert counts["finetune"] == 18
     assert counts["drift_search"] == 10  # every LD model, the loss-target ablation's included
@@ -27,7 +28,9 @@ def test_default_dag_has_every_stage(tmp_path, configfile):
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
-    assert counts["paper_tables"] == 1 and counts["paper_figures"] == 1 and counts["paper_counterfactual"] == 1
+    assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
+    assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
+    assert counts["fig1_counterfactuals"] == 3  # one per editor
 
 
 @pytest.mark.parametrize("devices,gpu", [("0,1", "gpu=1"), ("", "gpu=0")])
@@ -36,7 +39,7 @@ def test_every_rule_logs_and_declares_resources(tmp_path, devices, gpu):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "-p", "--forceall", env={"CUDA_VISIBLE_DEVICES": devices}).stdout
     assert "results/logs/" in out
-    for rule in ("pretrain_base", "encode_latents", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
+    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         block = out.split(f"rule {rule}:")[1].split("\n\n")[0]
         assert re.search(r"resources:.*mem_mb=\d+", block) and gpu in block and "runtime=" in block, block
 
@@ -94,7 +97,7 @@ def test_slurm_profile_resources(tmp_path):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
-    for rule in ("pretrain_base", "encode_latents", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
+    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)

@@ -10,9 +10,8 @@ import pytest
 from fake_data import CHEXPERT_HEADER, write_fake_adni, write_fake_chexpert, write_fake_oasis3
 
 from ldbench.data.adapters.adni import read_adni
-from ldbench.data.adapters.chexpert import read_chexpert
+from ldbench.data.adapters.chexpert import CHEXPERT_COLUMNS, read_chexpert
 from ldbench.data.adapters.oasis3 import read_oasis3
-from ldbench.data.phantoms.cxr import CHEXPERT_COLUMNS
 from ldbench.utils import LdbenchError
 
 VOLUME_COLUMNS = ["path", "subject", "visit", "age", "sex", "diagnosis"]

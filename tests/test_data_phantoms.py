@@ -190,10 +190,11 @@ def test_groundtruth_factual_matches_slice_table(tmp_path):
     from ldbench.data.adapters.chexpert import read_chexpert
     from ldbench.data.adapters.oasis3 import read_oasis3
     from ldbench.data.preprocess import build_slice_table
+    from ldbench.kinds import get_kind
 
     brain.make_brain_phantom_dataset(tmp_path / "b", n_subjects=1, seed=9, visits=(2, 2))
     table = build_slice_table("brain", read_oasis3(tmp_path / "b"), tmp_path / "bs", 32, "brain MRI", 0, {"train": 1.0})
-    specs = groundtruth.phantom_specs("brain", 1, 9, visits=(2, 2)).drop(columns=["age", "sex", "diagnosis"])
+    specs = get_kind("brain").phantom_specs({"n": 1, "seed": 9, "visits": (2, 2)}).drop(columns=["age", "sex", "diagnosis"])
     specs = specs.merge(table, on=["subject", "visit"])
     assert len(specs) == len(table)
     row = specs.iloc[0]
@@ -203,7 +204,7 @@ def test_groundtruth_factual_matches_slice_table(tmp_path):
 
     cxr.make_cxr_phantom_dataset(tmp_path / "c", n_patients=4, seed=9, image_size=64)
     ctab = build_slice_table("cxr", read_chexpert(tmp_path / "c"), tmp_path / "cs", 32, "chest x-ray", 0, {"train": 1.0})
-    cspecs = groundtruth.phantom_specs("cxr", 4, 9, image_size=64).drop(columns=["age", "sex"]).merge(ctab, on=["subject", "visit"])
+    cspecs = get_kind("cxr").phantom_specs({"n": 4, "seed": 9, "image_size": 64}).drop(columns=["age", "sex"]).merge(ctab, on=["subject", "visit"])
     assert len(cspecs) == len(ctab)
     row = cspecs.iloc[0]
     a, _b, region = groundtruth.cxr_counterfactual(row["spec"], 32, lung_lesion=1.0)

@@ -18,8 +18,8 @@ from ldbench.data.overview import plot_data_overview
 from ldbench.data.phantoms import brain as brain_phantom
 from ldbench.data.phantoms.brain import make_brain_phantom_dataset
 from ldbench.data.phantoms.cxr import make_cxr_phantom_dataset
-from ldbench.data.preprocess import assign_splits, build_slice_table, load_volume, ventricle_level
-from ldbench.prompts import CXR_FINDINGS
+from ldbench.data.preprocess import VENTRICLE_Z_MNI, assign_splits, build_slice_table, load_volume, ventricle_level
+from ldbench.kinds.cxr import FINDINGS as CXR_FINDINGS
 from ldbench.utils import LdbenchError
 
 FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
@@ -50,14 +50,14 @@ def test_ventricle_level_on_fake_and_template(tmp_path):
     t1, taff = brain_phantom._load_template_1mm("t1")
     k = ventricle_level(t1, taff, sform_code=0)
     z_mm = taff[2, 2] * k + taff[2, 3]
-    assert abs(z_mm - brain_phantom.VENTRICLE_Z_MNI) <= 10
+    assert abs(z_mm - VENTRICLE_Z_MNI) <= 10
 
 
 def test_ventricle_level_on_phantom_slab(phantom_brain):
     path = min(phantom_brain.rglob("*_T1w.nii.gz"))
     data, aff, code = load_volume(path)
     z_mm = aff[2, 2] * ventricle_level(data, aff, code) + aff[2, 3]
-    assert abs(z_mm - brain_phantom.VENTRICLE_Z_MNI) <= 10
+    assert abs(z_mm - VENTRICLE_Z_MNI) <= 10
 
 
 # ----------------------------------------------------------------------------------------- brain table

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from ldbench.editing import EditSettings, ddim_invert, edit
+from ldbench.encoding import encode_prompts
 from ldbench.sample import make_scheduler, reverse_process
-from ldbench.train import encode_prompts
 from ldbench.utils import LdbenchError
 
 

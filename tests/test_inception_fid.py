@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from ldbench.settings import EvaluateSettings
 from ldbench.stages.evaluate import evaluate, feature_extractor
 from ldbench.utils import LdbenchError
 
@@ -55,10 +56,9 @@ def _images(folder, n, seed, shift=0):
     return paths
 
 
-def _cfg(weights):
-    return {"seed": 0, "classifier": {"arch": "small_cnn"},
-            "metrics": {"feature_extractor": "auto", "inception_weights": str(weights) if weights else None,
-                        "kid_subset_size": 4, "kid_subsets": 5, "fid_bootstrap": 2}}
+def _settings(weights, choice="auto"):
+    return EvaluateSettings(feature_extractor=choice, inception_weights=str(weights) if weights else None, kid_subset_size=4,
+                            kid_subsets=5, fid_bootstrap=2, classifier_arch="small_cnn", seed=0)
 
 
 def test_inception_features_through_clean_fid(tmp_path, inception_file):
@@ -86,7 +86,7 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
     slices = pd.DataFrame({"image": real, "subject": range(6), "age": 70, "sex": "F", "split": "test", "prompt": "p"})
     slices.to_csv(tmp_path / "slices.csv", index=False)
     pd.DataFrame({"image": fake, "delta": 0.05}).to_csv(tmp_path / "samples.csv", index=False)
-    result = evaluate(_cfg(inception_file), "brain", tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "m.json")
+    result = evaluate(_settings(inception_file), tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "m.json")
     assert calls == [str(inception_file)] * 2
     assert result["feature_extractor"].startswith("inception: clean-fid InceptionV3")
     assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0
@@ -103,11 +103,11 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
 
 
 def test_extractor_choice_and_bad_weights(tmp_path):
-    assert feature_extractor({"feature_extractor": "auto", "inception_weights": None}) == "domain"
-    assert feature_extractor({"feature_extractor": "auto", "inception_weights": "x.pt"}) == "inception"
-    assert feature_extractor({"feature_extractor": "domain", "inception_weights": "x.pt"}) == "domain"
+    assert feature_extractor(_settings(None)) == "domain"
+    assert feature_extractor(_settings("x.pt")) == "inception"
+    assert feature_extractor(_settings("x.pt", "domain")) == "domain"
     with pytest.raises(LdbenchError, match="inception_weights is not set"):
-        feature_extractor({"feature_extractor": "inception", "inception_weights": None})
+        feature_extractor(_settings(None, "inception"))
     from ldbench.metrics import inception_features
 
     bogus = tmp_path / "inception.pt"

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
+from ldbench.encoding import encode_images
 from ldbench.images import load_images, save_png
+from ldbench.settings import LatentsSettings
 from ldbench.stages.latents import encode_latents, load_latents
-from ldbench.train import encode_images
 from ldbench.utils import LdbenchError
 
 
@@ -26,7 +27,7 @@ def dataset(tmp_path, tiny_components):
 
 def test_cache_holds_the_train_split_and_equals_encoding_in_place(dataset, tiny_components):
     out = dataset / "latents" / "brain.pt"
-    encode_latents({"image_size": 16}, dataset / "slices.csv", str(dataset / "base"), out)
+    encode_latents(LatentsSettings(image_size=16), dataset / "slices.csv", str(dataset / "base"), out)
     rows = pd.read_csv(dataset / "slices.csv")
     train = rows[rows["split"] == "train"].iloc[::-1].reset_index(drop=True)  # any order, any subset
     mean, std = load_latents(out, train, 16)
@@ -38,7 +39,7 @@ def test_cache_holds_the_train_split_and_equals_encoding_in_place(dataset, tiny_
 
 def test_stale_or_foreign_cache_is_refused_with_the_reason(dataset):
     out = dataset / "brain.pt"
-    encode_latents({"image_size": 16}, dataset / "slices.csv", str(dataset / "base"), out)
+    encode_latents(LatentsSettings(image_size=16), dataset / "slices.csv", str(dataset / "base"), out)
     rows = pd.read_csv(dataset / "slices.csv")
     with pytest.raises(LdbenchError, match=r"no latents for 1 slice\(s\), e\.g\. .*slice4\.png"):
         load_latents(out, rows, 16)  # the test slice was never encoded

@@ -17,10 +17,12 @@ from diffusers import DDIMScheduler
 from ldbench.methods import MethodConfig, get_strategy
 from ldbench.runtime import Performance, prepare_for_inference
 from ldbench.sample import FastDDIM, generate
+from ldbench.settings import PerformanceSettings
 from ldbench.train import TrainSettings, train
 from ldbench.utils import LdbenchError
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the throughput harness lives beside its command line
 SD15_DDIM = {"num_train_timesteps": 1000, "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
                  "clip_sample": False, "set_alpha_to_one": False, "steps_offset": 1}
 
@@ -67,7 +69,8 @@ def test_delta_grid_under_ddpm_shares_the_per_step_noise_too(tiny_components):
 
 
 def _train(components, data, tmp_path, name, method="basic_ft", steps=3, **levers):
-    strategy = get_strategy(method, MethodConfig(lr=1e-3, placeholder_token="<ld-brain>", initializer_token="scan"))
+    options = {"placeholder_token": "<ld-brain>", "initializer_token": "scan"} if method == "textual_inversion" else {}
+    strategy = get_strategy(method, MethodConfig(lr=1e-3, options=options))
     settings = TrainSettings(steps=steps, batch_size=4, lr=1e-3, seed=0, delta=0.05, log_every=10**6, **levers)
     return train(components, strategy, data, settings, tmp_path / name)
 
@@ -136,18 +139,26 @@ def test_bf16_inference_matches_fp32_sampling_and_editing(tiny_components):
         assert (edited_bf16 - edited).abs().mean() < 0.05, editor
 
 
+def _performance(**section) -> PerformanceSettings:
+    """The ``performance`` section with the schema's defaults where ``section`` says nothing."""
+    from ldbench.config import config_schema, schema_defaults
+
+    defaults = schema_defaults(config_schema()["properties"]["performance"]["properties"])
+    return PerformanceSettings.from_config({"performance": {**defaults, **section}})
+
+
 def test_performance_switches_resolve_per_device():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    auto = Performance.from_config({}, cpu)
+    auto = Performance.from_settings(_performance(), cpu)
     assert (auto.compile, auto.cuda_graphs, auto.channels_last, auto.inference_dtype) == (False, False, False, torch.float32)
-    on_gpu = Performance.from_config({"performance": {"inference_precision": "fp16"}}, cuda)
+    on_gpu = Performance.from_settings(_performance(inference_precision="fp16"), cuda)
     assert (on_gpu.compile, on_gpu.cuda_graphs, on_gpu.channels_last, on_gpu.inference_dtype) == (True, True, True, torch.float16)
-    forced = Performance.from_config({"performance": {"compile": True, "cuda_graphs": True}}, cpu)
+    forced = Performance.from_settings(_performance(compile=True, cuda_graphs=True), cpu)
     assert forced.compile and not forced.cuda_graphs  # CUDA graphs need a CUDA device
     with pytest.raises(LdbenchError, match="performance.channels_last"):
-        Performance.from_config({"performance": {"channels_last": "yes"}}, cpu)
+        Performance.from_settings(_performance(channels_last="yes"), cpu)
     with pytest.raises(LdbenchError, match="performance.inference_precision"):
-        Performance.from_config({"performance": {"inference_precision": "int8"}}, cpu)
+        Performance.from_settings(_performance(inference_precision="int8"), cpu)
 
 
 def test_throughput_benchmark_runs_on_cpu_at_tiny_shapes(tmp_path):
@@ -158,18 +169,21 @@ def test_throughput_benchmark_runs_on_cpu_at_tiny_shapes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
     names = [r["name"] for r in report["results"]]
-    expected = ["recipe", "ours/basic_ft", "ours/dreambooth", "ours/textual_inversion", "ours/custom_diffusion", "pipeline", "ours/sample"]
+    from ldbench.methods import finetuning_methods
+
+    expected = ["recipe", *(f"ours/{m}" for m in finetuning_methods()), "pipeline", "ours/sample"]
     assert [n.split(" ")[0] for n in names] == expected
     for r in report["results"]:
         assert r["images_per_s"] > 0 and r["flop_per_image"] > 0 and r["tflops"] > 0, r
-    recipe, ours = report["results"][0], report["results"][1]
+    recipe = report["results"][0]
+    (ours,) = (r for r in report["results"] if r["name"].startswith("ours/basic_ft"))
     assert recipe["ratio"] == 1.0
     # the recipe also runs the VAE encoder and the text encoder: more FLOPs per image than ours
     assert recipe["flop_per_image"] > ours["flop_per_image"]
     # what was counted while running equals the budget counted on meta tensors at the same shapes,
     # up to attention's backward: CPU flash attention recomputes the scores, meta tensors take the
     # math path, which stores them (one matmul of five)
-    from ldbench.throughput import flop_budget
+    from harness import flop_budget
 
     budget = flop_budget("tiny", sample_steps=3)
     assert recipe["flop_per_image"] == pytest.approx(budget["recipe_step"], rel=2e-2)
@@ -183,7 +197,7 @@ def test_throughput_benchmark_runs_on_cpu_at_tiny_shapes(tmp_path):
 
 def test_memory_estimate_on_fake_tensors_counts_what_real_tensors_take():
     """``--memory-estimate`` counts SD 1.5's peak without allocating it: it must equal a real run's count."""
-    from ldbench.throughput import build_model, estimate_training_memory
+    from harness import build_model, estimate_training_memory
 
     fake = estimate_training_memory("tiny", "basic_ft", 2, gradient_checkpointing=True)
     real = estimate_training_memory("tiny", "basic_ft", 2, gradient_checkpointing=True, fake=False)

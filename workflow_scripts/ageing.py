@@ -6,12 +6,13 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import AgeingSettings
 from ldbench.stages.ageing import ageing
 
-with stage(snakemake) as config:
-    i, w = snakemake.input, snakemake.wildcards
+with stage(snakemake, AgeingSettings) as settings:
+    i = snakemake.input
     ageing(
-        config, w.dataset, w.ld,
+        settings, snakemake.wildcards.dataset,
         model_dir=i.model, chosen_json=i.chosen[0] if i.chosen else None, pairs_csv=i.pairs,
         work_dir=snakemake.params.work_dir, out_dir=snakemake.output[0],
     )

@@ -6,12 +6,13 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import CounterfactualSettings
 from ldbench.stages.counterfactual import counterfactual
 
-with stage(snakemake) as config:
-    i, w = snakemake.input, snakemake.wildcards
+with stage(snakemake, CounterfactualSettings) as settings:
+    i = snakemake.input
     counterfactual(
-        config, w.dataset, w.editor,
+        settings,
         model_dirs={"noLD": i.model_noLD, "LD": i.model_LD},
         chosen_json=i.chosen, slices_csv=i.slices, classifier_path=i.classifier,
         out_dir=snakemake.output[0],

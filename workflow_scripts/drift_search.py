@@ -6,8 +6,9 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import DriftSearchSettings
 from ldbench.stages.drift_search import drift_search
 
-with stage(snakemake) as config:
+with stage(snakemake, DriftSearchSettings) as settings:
     i, o = snakemake.input, snakemake.output
-    drift_search(config, snakemake.wildcards.dataset, i.model, i.slices, i.classifier, o.grid, o.chosen, o.sweep)
+    drift_search(settings, i.model, i.slices, i.classifier, o.grid, o.chosen, o.sweep)

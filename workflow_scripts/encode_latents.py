@@ -6,7 +6,8 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import LatentsSettings
 from ldbench.stages.latents import encode_latents
 
-with stage(snakemake) as config:
-    encode_latents(config, slices_csv=snakemake.input.slices, base_model=snakemake.params.base_model, out_path=snakemake.output[0])
+with stage(snakemake, LatentsSettings) as settings:
+    encode_latents(settings, slices_csv=snakemake.input.slices, base_model=snakemake.params.base_model, out_path=snakemake.output[0])

@@ -8,8 +8,9 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
+from ldbench.settings import EvaluateSettings
 from ldbench.stages.evaluate import evaluate
 
-with stage(snakemake) as config:
+with stage(snakemake, EvaluateSettings) as settings:
     i = snakemake.input
-    evaluate(config, snakemake.wildcards.dataset, Path(i.samples) / "samples.csv", i.slices, i.classifier, snakemake.output[0])
+    evaluate(settings, Path(i.samples) / "samples.csv", i.slices, i.classifier, snakemake.output[0])

@@ -6,14 +6,16 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import FinetuneSettings
 from ldbench.stages.finetune import finetune
 
-with stage(snakemake) as config:
-    w = snakemake.wildcards
+with stage(snakemake, FinetuneSettings) as settings:
+    i = snakemake.input
     finetune(
-        config, w.dataset, w.method, w.ld,
-        slices_csv=snakemake.input.slices,
-        latents=snakemake.input.latents,
+        settings,
+        slices_csv=i.slices,
+        latents=i.latents,
+        class_images=i.class_images[0] if i.class_images else None,
         base_model=snakemake.params.base_model,
         out_dir=snakemake.output[0],
         work_dir=snakemake.params.work_dir,

@@ -6,8 +6,8 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import PhantomSettings
 from ldbench.stages.data import make_phantoms
 
-with stage(snakemake) as config:
-    ds = config["datasets"][snakemake.wildcards.dataset]
-    make_phantoms(ds["kind"], ds, snakemake.output[0], seed=config["seed"], image_size=config["image_size"])
+with stage(snakemake, PhantomSettings) as settings:
+    make_phantoms(settings, snakemake.output[0])

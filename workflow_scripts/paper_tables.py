@@ -1,4 +1,4 @@
-"""Rule paper_tables: Table 1 from the metric JSON files of this run."""
+"""Rule paper_tables: Table 1, the δ ablation table and the comparison with the paper, from this run's files."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -12,15 +12,13 @@ from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
 from ldbench.report.tables import table1_frame, write_table1
 
-with stage(snakemake) as config:
-    metric_files = {}
-    for path in snakemake.input.fid_kid:
-        dataset, stem = Path(path).parts[-3], Path(path).stem
-        method, ld = stem.rsplit("-", 1)
-        metric_files[(dataset, method, ld)] = Path(path)
-    auc_files = {(Path(path).parts[-3], Path(path).stem): Path(path) for path in snakemake.input.auc}
-    frame = table1_frame(metric_files, auc_files)
-    write_table1(frame, Path(snakemake.output.table1[0]).with_suffix(""))
-    write_comparison(frame, Path(snakemake.output.comparison))  # verdicts from the unrounded numbers
-    grids = {Path(p).parts[-4:-1]: Path(p).parent for p in snakemake.input.grids}  # (dataset, method, ld)
-    write_delta_ablation(delta_ablation_frame(grids), Path(snakemake.output.ablation[0]).with_suffix(""), config["sampling"]["steps"])
+with stage(snakemake):
+    i, p, out = snakemake.input, snakemake.params, snakemake.output
+    frame = table1_frame(
+        {tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)},
+        {tuple(key): Path(path) for key, path in zip(p.auc_keys, i.auc)},
+    )
+    write_table1(frame, Path(out.table1[0]).with_suffix(""))
+    write_comparison(frame, Path(out.comparison))  # verdicts from the unrounded numbers
+    grids = {tuple(key): Path(path).parent for key, path in zip(p.drift_keys, i.grids)}
+    write_delta_ablation(delta_ablation_frame(grids), Path(out.ablation[0]).with_suffix(""))

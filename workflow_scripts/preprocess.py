@@ -8,15 +8,9 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
+from ldbench.settings import PreprocessSettings
 from ldbench.stages.data import preprocess
 
-with stage(snakemake) as config:
+with stage(snakemake, PreprocessSettings) as settings:
     out = snakemake.output
-    preprocess(
-        config["datasets"][snakemake.wildcards.dataset],
-        raw_root=Path(snakemake.params.raw_root),
-        out_dir=Path(out.slices).parent,
-        image_size=config["image_size"],
-        seed=config["seed"],
-        overview_png=Path(out.overview),
-    )
+    preprocess(settings, raw_root=Path(snakemake.params.raw_root), out_dir=Path(out.slices).parent, overview_png=Path(out.overview))

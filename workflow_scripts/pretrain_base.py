@@ -6,7 +6,8 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import PretrainSettings
 from ldbench.stages.base_model import pretrain_base
 
-with stage(snakemake) as config:
-    pretrain_base(config, out_dir=snakemake.output[0], work_dir="results/checkpoints/base")
+with stage(snakemake, PretrainSettings) as settings:
+    pretrain_base(settings, out_dir=snakemake.output[0], work_dir=snakemake.params.work_dir)

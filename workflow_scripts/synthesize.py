@@ -6,9 +6,9 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import SynthesizeSettings
 from ldbench.stages.synthesize import synthesize
 
-with stage(snakemake) as config:
+with stage(snakemake, SynthesizeSettings) as settings:
     i = snakemake.input
-    chosen = i.chosen[0] if i.chosen else None
-    synthesize(config, snakemake.wildcards.dataset, i.model, i.slices, chosen, snakemake.output[0])
+    synthesize(settings, i.model, i.slices, i.chosen[0] if i.chosen else None, snakemake.output[0])

@@ -8,11 +8,12 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
+from ldbench.settings import ClassifySettings
 from ldbench.stages.classify import train_and_score
 
-with stage(snakemake) as config:
+with stage(snakemake, ClassifySettings) as settings:
     train_and_score(
-        config, snakemake.wildcards.dataset, snakemake.wildcards.source,
+        settings, snakemake.wildcards.dataset, snakemake.wildcards.source,
         slices_csv=snakemake.input.slices,
         sample_csvs=[Path(d) / "samples.csv" for d in snakemake.input.samples],
         out_model=snakemake.output.model,

@@ -6,8 +6,9 @@ from ldbench.workflow import stage, warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
 
+from ldbench.settings import TrajectoriesSettings
 from ldbench.stages.trajectories import trajectories
 
-with stage(snakemake) as config:
+with stage(snakemake, TrajectoriesSettings) as settings:
     i = snakemake.input
-    trajectories(config, snakemake.wildcards.dataset, {"noLD": i.model_noLD, "LD": i.model_LD}, i.chosen, i.slices, snakemake.output[0])
+    trajectories(settings, {"noLD": i.model_noLD, "LD": i.model_LD}, i.chosen, i.slices, snakemake.output[0])

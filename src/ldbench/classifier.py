@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +17,8 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
+from .settings import ClassifierSettings
 from .utils import LdbenchError, atomic_path, progress
-
-
-@dataclass
-class ClassifierSettings:
-    arch: str = "small_cnn"  # small_cnn | resnet18
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    width: int = 32
 
 
 class SmallCNN(nn.Module):

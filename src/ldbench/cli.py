@@ -5,7 +5,8 @@
         --base results/models/base --out /tmp/model
     ldbench sample --model results/models/brain/basic_ft/LD --prompt "a brain MRI of ..." --delta 0.05 --out x.png
 
-Config files are merged left to right like Snakemake's ``--configfile``.
+Config files are merged left to right like Snakemake's ``--configfile`` and validated by the very
+function the workflow runs (``ldbench.config.validate_config``).
 """
 
 from __future__ import annotations
@@ -14,43 +15,15 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
+from .config import load_config
 from .utils import LdbenchError, setup_logging
 from .variants import LOSS_TARGETS
-
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
-
-
-def _merge(base: dict, update: dict) -> dict:
-    out = dict(base)
-    for key, value in update.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
-def load_config(paths: list[str]) -> dict:
-    """Merge YAML files left to right and validate against the schema."""
-    import jsonschema
-
-    config: dict = {}
-    for path in paths:
-        try:
-            config = _merge(config, yaml.safe_load(Path(path).read_text()) or {})
-        except FileNotFoundError as err:
-            raise LdbenchError(f"{path}: config file not found") from err
-    schema = yaml.safe_load(SCHEMA.read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: list(e.path))
-    if errors:
-        lines = [f"{'.'.join(map(str, e.path)) or '<top>'}: {e.message}" for e in errors]
-        raise LdbenchError("invalid config:\n  " + "\n  ".join(lines))
-    return config
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ldbench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check-config", help="validate config files against the schema")
+    check = sub.add_parser("check-config", help="validate config files exactly as the workflow does")
     check.add_argument("configs", nargs="*", default=["config.yaml"])
 
     ft = sub.add_parser("finetune", help="fine-tune one method with or without LD")
@@ -62,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ft.add_argument("--slices", required=True)
     ft.add_argument("--base", required=True, help="base model folder or hub id")
     ft.add_argument("--latents", help="the dataset's latent cache (rule encode_latents); default: encode the slices here")
+    ft.add_argument("--class-images", help="the dataset's class images (rule class_images); default: sample them here when needed")
     ft.add_argument("--out", required=True)
 
     sm = sub.add_parser("sample", help="generate one image per prompt at a drift δ")
@@ -78,22 +52,40 @@ def main(argv: list[str] | None = None) -> int:
             load_config(args.configs)
             print("config OK:", " + ".join(args.configs))
         elif args.command == "finetune":
-            from .stages.finetune import finetune
-
-            cfg = load_config(args.config)
-            finetune(cfg, args.dataset, args.method, args.ld, Path(args.slices), Path(args.latents) if args.latents else None, args.base, Path(args.out), Path(args.out + ".work"))
+            _finetune(args)
         elif args.command == "sample":
             from .images import image_grid, save_png, to_gray_uint8
             from .sample import generate
-            from .stages.common import inference_model, sampling_kwargs
+            from .settings import PerformanceSettings, Sampling
+            from .stages.common import inference_model
 
             cfg = load_config(args.config)
-            images = to_gray_uint8(generate(inference_model(cfg, args.model), args.prompt, args.delta, cfg["seed"], **sampling_kwargs(cfg)))
+            model = inference_model(PerformanceSettings.from_config(cfg), args.model)
+            images = to_gray_uint8(generate(model, args.prompt, args.delta, cfg["seed"], **Sampling.from_config(cfg).kwargs()))
             save_png(args.out, image_grid(list(images), ncols=min(len(images), 8)))
     except LdbenchError as err:
         print(f"ldbench: error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _finetune(args: argparse.Namespace) -> None:
+    from .settings import ClassImagesSettings, FinetuneSettings
+    from .stages.class_images import class_images
+    from .stages.finetune import finetune
+
+    cfg = load_config(args.config)
+    if args.dataset not in cfg["datasets"]:
+        raise LdbenchError(f"--dataset {args.dataset!r} is not in the config's datasets {sorted(cfg['datasets'])}")
+    if args.method not in cfg["finetune"]:
+        raise LdbenchError(f"--method {args.method!r} has no finetune.{args.method} block in the config")
+    settings = FinetuneSettings.from_config(cfg, args.dataset, args.method, args.ld)
+    class_file = Path(args.class_images) if args.class_images else None
+    if settings.uses_class_images and class_file is None:
+        class_file = Path(args.out + ".class_images.pt")
+        class_images(ClassImagesSettings.from_config(cfg, args.dataset), args.base, class_file, class_file.with_suffix(".png"))
+    finetune(settings, Path(args.slices), Path(args.latents) if args.latents else None, class_file, args.base, Path(args.out),
+             Path(args.out + ".work"))
 
 
 if __name__ == "__main__":

@@ -27,15 +27,15 @@ Edits are deterministic given the seed: the forward noise of image i depends on 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 from diffusers import DDIMInverseScheduler, DDIMScheduler
 
 from . import drift
+from .encoding import PromptTable, encode_images, encode_prompts
 from .models import Components
 from .sample import decode, initial_noise, make_scheduler, reverse_process
-from .train import PromptTable, encode_images, encode_prompts
+from .settings import EditSettings
 from .utils import LdbenchError, progress
 
 EDITORS = {
@@ -44,14 +44,6 @@ EDITORS = {
     "pix2pix_zero": "Pix2Pix-Zero (diffusers pipeline)",
 }
 INSTRUCT_EDITOR = "InstructPix2Pix"
-
-
-@dataclass(frozen=True)
-class EditSettings:
-    steps: int = 20  # DDIM steps of the full schedule (SDEdit runs the last strength·steps of them)
-    guidance_scale: float = 3.0
-    strength: float = 0.6  # SDEdit: fraction of the schedule the source is noised to
-    batch_size: int = 32
 
 
 class DriftedDDIMScheduler(DDIMScheduler):

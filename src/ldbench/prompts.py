@@ -1,29 +1,23 @@
-"""One documented prompt template per dataset, built from a slice-table row.
+"""One documented prompt template, built from a slice-table row.
 
 The paper's prompt ablation found "patient information (age, sex, diagnosis)" best; the exact
 strings are unpublished, so the template below is this pipeline's documented choice:
 
-    brain:  "a {modality} of a {age} year old {sex} with {diagnosis}"
-            e.g. "a brain MRI of a 71 year old female with Alzheimer's disease"
-    cxr:    "a {modality} of a {age} year old {sex} with {findings}"
-            e.g. "a chest x-ray of a 64 year old male with cardiomegaly and pleural effusion"
+    "a {modality} of a {age} year old {sex} with {condition}"
+    e.g. "a brain MRI of a 71 year old female with Alzheimer's disease"
+         "a chest x-ray of a 64 year old male with cardiomegaly and pleural effusion"
 
-``modality`` is the dataset's phrase ("brain MRI", "chest x-ray"); fine-tuning methods replace it
-by their own phrase (DreamBooth's "sks brain MRI", Textual Inversion's placeholder token, ...).
+``condition`` is the dataset kind's (``ldbench.kinds``): the diagnosis for brain MRI, the findings
+for chest X-ray. ``modality`` is the dataset's phrase ("brain MRI", "chest x-ray"); fine-tuning
+methods replace it by their own phrase (DreamBooth's "sks brain MRI", Textual Inversion's
+placeholder token, ...).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-DIAGNOSIS_TEXT = {
-    "CN": "no cognitive impairment",
-    "MCI": "mild cognitive impairment",
-    "AD": "Alzheimer's disease",
-}
-
-#: CheXpert findings rendered by the phantom and used as classifier targets, in prompt order.
-CXR_FINDINGS = ("Cardiomegaly", "Pleural Effusion", "Consolidation", "Pneumonia", "Support Devices")
+from .kinds import get_kind
 
 TEMPLATE = "a {modality} of a {age} year old {sex} with {condition}"
 
@@ -37,23 +31,11 @@ def _sex_word(sex: str) -> str:
     raise ValueError(f"sex must be one of F/M/Female/Male, got {sex!r}")
 
 
-def condition_text(row: Mapping, kind: str) -> str:
-    """The disease part of the prompt: diagnosis for brain, findings for chest X-ray."""
-    if kind == "brain":
-        return DIAGNOSIS_TEXT[str(row["diagnosis"])]
-    if kind == "cxr":
-        present = [f.lower() for f in CXR_FINDINGS if int(row.get(f"label_{f}", 0)) == 1]
-        if not present:
-            return "no finding"
-        return " and ".join([", ".join(present[:-1]), present[-1]] if len(present) > 1 else present)
-    raise ValueError(f"unknown dataset kind {kind!r} (expected 'brain' or 'cxr')")
-
-
 def build_prompt(row: Mapping, kind: str, modality: str) -> str:
-    """Prompt for one slice-table row with the given modality phrase."""
+    """Prompt for one slice-table row of a dataset of ``kind`` with the given modality phrase."""
     return TEMPLATE.format(
         modality=modality,
         age=int(round(float(row["age"]))),
         sex=_sex_word(row["sex"]),
-        condition=condition_text(row, kind),
+        condition=get_kind(kind).condition_text(row),
     )

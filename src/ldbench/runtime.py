@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .settings import PerformanceSettings
 from .utils import LdbenchError
 
 log = logging.getLogger("ldbench")
@@ -43,21 +44,24 @@ class Performance:
     inference_dtype: torch.dtype = torch.float32
 
     @classmethod
-    def from_config(cls, cfg: dict | None, device: torch.device | None = None) -> Performance:
-        section = dict((cfg or {}).get("performance") or {})
+    def from_settings(cls, settings: PerformanceSettings | None, device: torch.device | None = None) -> Performance:
+        """Resolve the ``performance`` section (``auto`` and all) for ``device`` (default: the compute device)."""
         device = device or compute_device()
-        precision = section.get("inference_precision", "auto")
+        if settings is None:
+            settings = PerformanceSettings(compile="auto", cuda_graphs="auto", channels_last="auto", inference_precision="auto",
+                                           gradient_checkpointing=False)
+        precision = settings.inference_precision
         if precision == "auto":
             bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
             precision = "bf16" if bf16 else "fp32"
         if precision not in DTYPES:
             raise LdbenchError(f"performance.inference_precision: expected auto or one of {sorted(DTYPES)}, got {precision!r}")
-        compiled = _switch(section.get("compile", "auto"), "compile", device)
+        compiled = _switch(settings.compile, "compile", device)
         return cls(
             device=device,
             compile=compiled,
-            cuda_graphs=compiled and device.type == "cuda" and _switch(section.get("cuda_graphs", "auto"), "cuda_graphs", device),
-            channels_last=_switch(section.get("channels_last", "auto"), "channels_last", device),
+            cuda_graphs=compiled and device.type == "cuda" and _switch(settings.cuda_graphs, "cuda_graphs", device),
+            channels_last=_switch(settings.channels_last, "channels_last", device),
             inference_dtype=DTYPES[precision],
         )
 

@@ -13,8 +13,8 @@ from diffusers import DDIMScheduler, DDPMScheduler
 
 from . import drift
 from .drift import Delta
+from .encoding import PromptTable
 from .models import Components
-from .train import PromptTable
 from .utils import progress
 
 SCHEDULERS = {"ddim": DDIMScheduler, "ddpm": DDPMScheduler}

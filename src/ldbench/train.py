@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,35 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from . import drift
+from .encoding import PromptTable
 from .methods import Strategy
 from .models import Components
 from .runtime import compile_unet, configure_cuda, use_channels_last
+from .settings import TrainSettings
 from .utils import atomic_dir, progress
 
 log = logging.getLogger("ldbench")
-
-
-@dataclass
-class TrainSettings:
-    steps: int
-    batch_size: int
-    lr: float
-    seed: int
-    delta: float = 0.0
-    loss_target: str = "drifted_noise"
-    gradient_accumulation_steps: int = 1
-    mixed_precision: str = "auto"  # auto | no | bf16 | fp16
-    checkpoint_every: int = 0  # 0: no intermediate checkpoints
-    keep_checkpoints: bool = False
-    max_grad_norm: float = 1.0
-    weight_decay: float = 1e-2
-    prior_loss_weight: float = 1.0
-    log_every: int = 25
-    # speed and memory levers (``ldbench.runtime``; resolved from config by the finetune stage)
-    gradient_checkpointing: bool = False
-    compile: bool = False
-    channels_last: bool = False
-    fused_optimizer: bool | None = None  # None: fused AdamW on CUDA, foreach elsewhere
 
 
 @dataclass
@@ -69,36 +48,6 @@ class LatentSet:
         return len(self.prompts)
 
 
-@torch.no_grad()
-def encode_images(components: Components, images: torch.Tensor, batch_size: int = 64, desc: str = "encode") -> tuple[torch.Tensor, torch.Tensor]:
-    """VAE posterior of images in [−1, 1]; scaled by the VAE's ``scaling_factor`` like SD training."""
-    vae = components.vae
-    device = next(vae.parameters()).device
-    scale = vae.config.scaling_factor
-    means, stds = [], []
-    for start in progress(range(0, len(images), batch_size), desc=desc):
-        dist = vae.encode(images[start : start + batch_size].to(device, vae.dtype)).latent_dist
-        means.append(dist.mean.float().cpu() * scale)
-        stds.append(dist.std.float().cpu() * scale)
-    return torch.cat(means), torch.cat(stds)
-
-
-def tokenize(tokenizer, prompts: Sequence[str]) -> torch.Tensor:
-    return tokenizer(
-        list(prompts), padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
-    ).input_ids
-
-
-@torch.no_grad()
-def encode_prompts(components: Components, prompts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
-    device = next(components.text_encoder.parameters()).device
-    out = []
-    for start in range(0, len(prompts), batch_size):
-        ids = tokenize(components.tokenizer, prompts[start : start + batch_size]).to(device)
-        out.append(components.text_encoder(ids)[0].float().cpu())
-    return torch.cat(out)
-
-
 def _step_generator(seed: int, step: int, stream: int, device: torch.device | str = "cpu") -> torch.Generator:
     return torch.Generator(device=device).manual_seed((seed * 1_000_003 + step * 7919 + stream) % (2**63))
 
@@ -116,41 +65,6 @@ def _mixed_precision(setting: str) -> str:
     if setting == "auto":
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     return setting
-
-
-class PromptTable:
-    """Every distinct prompt of a run or a sampling call ("" included), embedded once — or, when the
-    text encoder trains (``in_graph``), tokenized once.
-
-    Batches then carry prompt *indices*, so conditioning a step is one gather on the device.
-    """
-
-    def __init__(self, components: Components, prompts: Sequence[str], in_graph: bool = False, device: torch.device | str = "cpu"):
-        self.unique = sorted(set(prompts) | {""})
-        self.index = {p: i for i, p in enumerate(self.unique)}
-        self.empty = self.index[""]
-        self.in_graph = in_graph
-        if in_graph:
-            self.table = tokenize(components.tokenizer, self.unique).to(device)
-        else:
-            self.table = encode_prompts(components, self.unique).to(device)
-
-    def ids(self, prompts: Sequence[str], device: torch.device | str | None = None) -> torch.Tensor:
-        return torch.tensor([self.index[p] for p in prompts], device=device or self.table.device)
-
-    def __call__(self, text_encoder, prompt_ids: torch.Tensor) -> torch.Tensor:
-        if self.in_graph:
-            return text_encoder(self.table[prompt_ids])[0]
-        return self.table[prompt_ids]
-
-    def embeddings(self, prompts: Sequence[str]) -> torch.Tensor:
-        """Text embeddings of ``prompts`` (frozen text encoder only)."""
-        return self.table[self.ids(prompts)]
-
-    @property
-    def uncond(self) -> torch.Tensor:
-        """The empty prompt's embedding, (1, tokens, width), for classifier-free guidance."""
-        return self.table[self.empty][None]
 
 
 class _Draws:
@@ -264,7 +178,7 @@ def train(
             if draw_prior is not None:
                 loss = loss + settings.prior_loss_weight * F.mse_loss(pred[n_instance:].float(), target[n_instance:].float())
             accelerator.backward(loss)
-            if accelerator.sync_gradients and settings.max_grad_norm > 0:
+            if accelerator.sync_gradients and settings.max_grad_norm:
                 accelerator.clip_grad_norm_(params, settings.max_grad_norm)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -288,6 +202,7 @@ def train(
     components.text_encoder.eval()
     if settings.gradient_checkpointing:
         components.unet.disable_gradient_checkpointing()
+    strategy.finalize(components)
     if not settings.keep_checkpoints and work_dir.exists():
         shutil.rmtree(work_dir)
     return {"final_loss": final, "trainable_parameters": n_trainable, "resumed_from_step": start_step, **asdict(settings)}

@@ -34,6 +34,8 @@ IN_WORKER = "LDBENCH_IN_WORKER"
 PRELOAD = (
     "ldbench.stages.data",
     "ldbench.stages.base_model",
+    "ldbench.stages.latents",
+    "ldbench.stages.class_images",
     "ldbench.stages.finetune",
     "ldbench.stages.drift_search",
     "ldbench.stages.synthesize",

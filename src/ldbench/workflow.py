@@ -8,9 +8,13 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from .gpus import claim_gpus
+from .settings import Settings
 from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
+
+S = TypeVar("S", bound=Settings)
 
 
 def warm_start(snakemake, script: str) -> None:
@@ -40,9 +44,10 @@ def _redirect_output(log_file: str) -> None:
 
 
 @contextlib.contextmanager
-def stage(snakemake) -> Iterator[dict]:
+def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]:
     """Run a stage inside a rule: log to the rule's ``log:``, use its threads and its own GPU
-    (on a workstation, see ``ldbench.gpus``), seed from config.
+    (on a workstation, see ``ldbench.gpus``), seed, and yield the rule's typed settings, rebuilt
+    from ``params.settings`` (what ``rules/common.smk`` built from the config).
 
     A user-facing problem (LdbenchError) ends the job with its message and no traceback.
     """
@@ -52,12 +57,12 @@ def stage(snakemake) -> Iterator[dict]:
     if int(snakemake.resources.get("gpu", 0) or 0) > 0 and "SLURM_JOB_ID" not in os.environ:
         claim_gpus(int(snakemake.resources.get("gpu")))  # before anything starts CUDA
     configure_torch(snakemake.threads)
-    config = snakemake.config
-    seed_everything(int(config.get("seed", 0)))
+    settings = settings_type.from_params(snakemake.params.settings) if settings_type is not None else None
+    seed_everything(int(getattr(settings, "seed", 0)))
     wildcards = dict(snakemake.wildcards.items())
     log.info("rule %s %s", snakemake.rule, wildcards or "")
     try:
-        yield config
+        yield settings
     except LdbenchError as err:
         log.error("%s", err)
         sys.exit(1)

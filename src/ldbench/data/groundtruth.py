@@ -1,10 +1,11 @@
 """Ground-truth counterfactual images of the phantom datasets, as the slice table would show them.
 
-The phantom datasets are pure functions of ``(n, seed)``: :func:`phantom_specs` recovers the render
-spec of every image, keyed by the slice table's ``subject`` and ``visit``.  The ``*_counterfactual``
-functions render the factual image exactly as preprocessing produced it (same slice level,
-normalisation, resize; for X-rays the same JPEG round trip) and the same subject with attributes
-changed (``diagnosis="AD"``, ``age=80``, ``pleural_effusion=0.8`` …), everything else identical.
+The phantom datasets are pure functions of ``(n, seed)``: each kind's ``phantom_specs``
+(``ldbench.kinds``) recovers the render spec of every image, keyed by the slice table's ``subject``
+and ``visit``.  The ``*_counterfactual`` functions render the factual image exactly as
+preprocessing produced it (same slice level, normalisation, resize; for X-rays the same JPEG round
+trip) and the same subject with attributes changed (``diagnosis="AD"``, ``age=80``,
+``pleural_effusion=0.8`` …), everything else identical.
 """
 
 from __future__ import annotations
@@ -12,32 +13,11 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
-from ..utils import LdbenchError
 from .phantoms import brain as brain_phantom
 from .phantoms import cxr as cxr_phantom
 from .preprocess import brain_slice_from_array, fit_square
-
-
-def phantom_specs(kind: str, n: int, seed: int, visits: tuple[int, int] = (2, 4), voxel_mm: float = 2.0,
-                  image_size: int = 256) -> pd.DataFrame:
-    """subject, visit (as in the slice table) and ``spec`` of every image of a phantom dataset.
-
-    Pass the arguments given to ``make_brain_phantom_dataset`` (n = n_subjects) or
-    ``make_cxr_phantom_dataset`` (n = n_patients).
-    """
-    if kind == "brain":
-        c = brain_phantom.draw_cohort(n, seed, visits, voxel_mm)
-        return pd.DataFrame({"subject": c["subject"], "visit": [f"d{d:04d}" for d in c["days"]],
-                             "age": c["age"], "sex": c["sex"], "diagnosis": c["diagnosis"], "spec": c["spec"]})
-    if kind == "cxr":
-        s = cxr_phantom.draw_studies(n, seed, image_size)
-        parts = s["Path"].str.split("/")
-        return pd.DataFrame({"subject": parts.str[-3], "visit": parts.str[-2], "age": s["Age"].astype(float),
-                             "sex": s["Sex"].map({"Female": "F", "Male": "M"}), "spec": s["spec"]})
-    raise LdbenchError(f"unknown dataset kind {kind!r} (expected 'brain' or 'cxr')")
 
 
 def _as_stored(volume: np.ndarray) -> np.ndarray:

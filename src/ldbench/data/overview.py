@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..prompts import CXR_FINDINGS
+from ..kinds import get_kind
 from ..utils import LdbenchError, atomic_path
-
-AGE_BINS = {"brain": (0, 70, 80, 200), "cxr": (0, 45, 65, 200)}
 
 
 def _age_labels(bins) -> list[str]:
@@ -19,15 +17,6 @@ def _age_labels(bins) -> list[str]:
     for lo, hi in itertools.pairwise(bins):
         out.append(f"< {hi}" if lo == 0 else (f"≥ {lo}" if hi >= 200 else f"{lo}–{hi - 1}"))
     return out
-
-
-def _classes(slices: pd.DataFrame, kind: str) -> list[tuple[str, pd.Series]]:
-    if kind == "brain":
-        return [(d, slices["diagnosis"] == d) for d in ("CN", "MCI", "AD")]
-    rows = [("No Finding", slices["findings"] == "No Finding")]
-    for f in CXR_FINDINGS:
-        rows.append((f, slices[f"label_{f}"].fillna(0) == 1))
-    return rows
 
 
 def plot_data_overview(slices: pd.DataFrame, kind: str, out_png: Path) -> None:
@@ -38,14 +27,13 @@ def plot_data_overview(slices: pd.DataFrame, kind: str, out_png: Path) -> None:
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    if kind not in AGE_BINS:
-        raise LdbenchError(f"unknown dataset kind {kind!r} (expected 'brain' or 'cxr')")
+    dataset_kind = get_kind(kind)
     if len(slices) == 0:
         raise LdbenchError("plot_data_overview: the slice table is empty")
-    bins = AGE_BINS[kind]
+    bins = dataset_kind.age_bins
     labels = _age_labels(bins)
     age_group = pd.cut(slices["age"].astype(float), bins=list(bins), labels=labels, right=False)
-    classes = _classes(slices, kind)
+    classes = dataset_kind.overview_classes(slices)
     n_rows, n_cols = len(classes), len(labels)
     fig = plt.figure(figsize=(1.45 * n_cols + 5.2, 1.45 * n_rows + 0.9), dpi=110)
     outer = fig.add_gridspec(1, 2, width_ratios=[1.45 * n_cols, 3.2], wspace=0.42, left=0.09, right=0.97,

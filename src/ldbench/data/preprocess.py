@@ -28,20 +28,24 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
-from ..prompts import CXR_FINDINGS, build_prompt
+from ..config import schema_defaults
+from ..prompts import build_prompt
 from ..utils import LdbenchError, atomic_path, progress, write_csv
-from .phantoms.brain import VENTRICLE_Z_MNI
 
+#: MNI z (mm) of the largest lateral-ventricle cross-section of the MNI152 template: the axial
+#: level of a volume registered to MNI/Talairach space (sform code 3 or 4).
+VENTRICLE_Z_MNI = 20.0
 BRAIN_FOV_MM = 180.0
 MAX_BAD_FRACTION = 0.10
-DIAGNOSES = ("CN", "MCI", "AD")
 SPLITS = ("train", "val", "test")
 
 _log = logging.getLogger("ldbench")
@@ -247,13 +251,18 @@ def _safe(text: str) -> str:
 
 
 def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_size: int, modality: str, seed: int,
-                      split_fractions: dict[str, float], slice_offset_mm: float = 0.0, log=None) -> pd.DataFrame:
-    """Write ``out_dir/images/*.png``, ``out_dir/slices.csv`` and the longitudinal ``pairs.csv``."""
+                      split_fractions: dict[str, float], options: Mapping[str, Any] | None = None, log=None) -> pd.DataFrame:
+    """Write ``out_dir/images/*.png``, ``out_dir/slices.csv`` and the longitudinal ``pairs.csv``.
+
+    ``options``: the dataset's kind-specific settings (e.g. brain ``slice_offset_mm``); missing
+    ones take the kind's schema defaults.
+    """
+    from ..kinds import get_kind
+
     log = log or _log
-    if kind not in ("brain", "cxr"):
-        raise LdbenchError(f"unknown dataset kind {kind!r} (expected 'brain' or 'cxr')")
-    need = ["path", "subject", "visit", "age", "sex"] + (["diagnosis"] if kind == "brain" else [])
-    missing = [c for c in need if c not in volumes.columns]
+    dataset_kind = get_kind(kind)
+    options = {**schema_defaults(dataset_kind.options_schema), **(options or {})}
+    missing = [c for c in dataset_kind.required_columns if c not in volumes.columns]
     if missing:
         raise LdbenchError(f"{kind} input table lacks column(s) {missing}")
     if len(volumes) == 0:
@@ -268,10 +277,7 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     vols = volumes.reset_index(drop=True)
     names, used = [], set()
     for r in vols.itertuples(index=False):
-        if kind == "brain":
-            base = f"{_safe(r.subject)}_{_safe(r.visit)}"
-        else:
-            base = f"{_safe(r.subject)}_{_safe(r.visit)}_{_safe(Path(str(r.path)).stem)}"
+        base = _safe(dataset_kind.slice_name(r))
         name, k = base, 2
         while name in used:
             name, k = f"{base}_{k}", k + 1
@@ -281,10 +287,7 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     rows, bad = [], []
     for i, r in enumerate(progress(vols.itertuples(index=False), total=len(vols), desc=f"{kind} slices", unit="img")):
         try:
-            if kind == "brain":
-                pix = brain_slice(r.path, image_size, slice_offset_mm)
-            else:
-                pix = cxr_image(r.path, image_size)
+            pix = dataset_kind.load_pixels(r.path, image_size, options)
         except LdbenchError as err:
             bad.append(str(err))
             continue
@@ -309,32 +312,9 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     })
     splits = assign_splits(table["subject"], split_fractions, seed)
     table["split"] = table["subject"].map(splits)
-    if kind == "brain":
-        dx = keep["diagnosis"].astype(str)
-        if not dx.isin(DIAGNOSES).all():
-            raise LdbenchError(f"brain diagnoses must be in {DIAGNOSES}, got {sorted(set(dx) - set(DIAGNOSES))}")
-        table["diagnosis"] = dx
-        for d in DIAGNOSES:
-            table[f"label_{d}"] = (dx == d).astype(int)
-    else:
-        for f in CXR_FINDINGS:
-            col = f"label_{f}"
-            table[col] = keep[col].astype(float) if col in keep.columns else 0.0
-        present = table[[f"label_{f}" for f in CXR_FINDINGS]].fillna(0.0).to_numpy() == 1.0
-        table["findings"] = ["|".join(f for f, p in zip(CXR_FINDINGS, row) if p) or "No Finding" for row in present]
-        table["label_No Finding"] = (~present.any(axis=1)).astype(float)
-        if "view" in keep.columns:
-            table["view"] = keep["view"].astype(str)
-        for f in CXR_FINDINGS:  # integers where no label is NaN (policy "ignore" keeps NaN)
-            col = f"label_{f}"
-            if table[col].notna().all():
-                table[col] = table[col].astype(int)
-        table["label_No Finding"] = table["label_No Finding"].astype(int)
+    table = dataset_kind.add_labels(table, keep)
     table["source"] = keep["path"].astype(str)
-    prompt_rows = table.copy()
-    if kind == "cxr":
-        prompt_rows[[f"label_{f}" for f in CXR_FINDINGS]] = prompt_rows[[f"label_{f}" for f in CXR_FINDINGS]].fillna(0)
-    table["prompt"] = [build_prompt(row, kind, modality) for row in prompt_rows.to_dict("records")]
+    table["prompt"] = [build_prompt(row, kind, modality) for row in table.to_dict("records")]
     first = ["image", "subject", "visit", "age", "sex", "split", "prompt"]
     table = table[first + [c for c in table.columns if c not in first]]
     write_csv(out_dir / "slices.csv", table)

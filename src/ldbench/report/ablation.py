@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..methods import method_title
 from ..utils import LdbenchError, read_json
 from .render import write_table
-from .tables import METHOD_NAMES
 
 LOSS_TARGET_NAMES = {"drifted_noise": "ε + δ (drifted_noise)", "noise": "ε (noise)"}
 
@@ -29,19 +29,26 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
         if missing:
             raise LdbenchError(f"{folder}/grid.csv lacks column(s) {sorted(missing)}")
         chosen = read_json(Path(folder) / "chosen.json")
-        if chosen.get("loss_target") not in LOSS_TARGET_NAMES or not isinstance(chosen.get("train_delta"), (int, float)):
-            raise LdbenchError(f"{folder}/chosen.json: needs loss_target (one of {sorted(LOSS_TARGET_NAMES)}) and a numeric "
-                               f"train_delta, got {chosen.get('loss_target')!r} and {chosen.get('train_delta')!r} (drift_search "
-                               f"writes both; rerun it for results older than these fields)")
-        frames.append(grid.assign(dataset=dataset, method=METHOD_NAMES[method], variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
-                                  train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"], **{"lambda": chosen["lambda"]}))
+        if (chosen.get("loss_target") not in LOSS_TARGET_NAMES or not isinstance(chosen.get("train_delta"), (int, float))
+                or not isinstance(chosen.get("sampling_steps"), int)):
+            raise LdbenchError(f"{folder}/chosen.json: needs loss_target (one of {sorted(LOSS_TARGET_NAMES)}), a numeric "
+                               f"train_delta and the integer sampling_steps, got {chosen.get('loss_target')!r}, "
+                               f"{chosen.get('train_delta')!r} and {chosen.get('sampling_steps')!r} (drift_search writes them; "
+                               f"rerun it for results older than these fields)")
+        frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
+                                  train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"],
+                                  steps=int(chosen["sampling_steps"]), **{"lambda": chosen["lambda"]}))
     if not frames:
         raise LdbenchError("no δ grid-search results to tabulate")
     frame = pd.concat(frames, ignore_index=True)
-    return frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "l_in", "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
+    if frame["steps"].nunique() > 1:
+        raise LdbenchError(f"δ grid searches sampled with different step counts {sorted(frame['steps'].unique())}; δ values are not comparable")
+    table = frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "l_in", "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
+    table.attrs["steps"] = int(frame["steps"].iloc[0])
+    return table
 
 
-def write_delta_ablation(frame: pd.DataFrame, stem: Path, steps: int) -> None:
+def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
     def cell(row) -> str:
         mark = " *" if row["chosen"] else ""
         return f"{row['score']:.4f} / {row['fid_domain']:.4g}{mark}"
@@ -58,7 +65,7 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path, steps: int) -> None:
             f"validation slice its prompt came from; ℓ_o: the real-data classifier's BCE on the prompt's labels) / FID "
             f"(domain features) of the same samples against the real test split; * marks the δ chosen (lowest score). "
             f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_deltas}; at inference "
-            f"δ is added at each of the {steps} reverse steps. LD loss target: what the denoiser regressed while fine-tuning with "
+            f"δ is added at each of the {frame.attrs['steps']} reverse steps. LD loss target: what the denoiser regressed while fine-tuning with "
             f"LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
             f"n = {int(frame['n'].iloc[0])} samples per δ.")
     write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per LD model", note)

@@ -78,7 +78,7 @@ def write_counterfactual_tables(frame: pd.DataFrame, summaries: dict, stem_edit:
                 + ("" if len(truth) else "No dataset of this run is a phantom: no ground truth."))
 
 
-def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, editor: str) -> None:
+def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, editor: str, per_task: int = 1, dpi: int = 150) -> None:
     """Fig. 1: source, edit without / with LD, truth; difference maps (added green, removed red)."""
     import matplotlib
 
@@ -95,10 +95,12 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
         editor_name = summary["editor_name"]
         with np.load(Path(folder) / "examples.npz") as ex:
             for t_index, task in enumerate(summary["tasks"]):
-                if f"{t_index}_source" in ex:
-                    source = ex[f"{t_index}_source"][0]
-                    edits = [ex[f"{t_index}_noLD"][0], ex[f"{t_index}_LD"][0]]
-                    truth = ex[f"{t_index}_truth"][0] if f"{t_index}_truth" in ex else None
+                if f"{t_index}_source" not in ex:
+                    continue
+                for k in range(min(per_task, len(ex[f"{t_index}_source"]))):
+                    source = ex[f"{t_index}_source"][k]
+                    edits = [ex[f"{t_index}_noLD"][k], ex[f"{t_index}_LD"][k]]
+                    truth = ex[f"{t_index}_truth"][k] if f"{t_index}_truth" in ex else None
                     panels.append((f"{dataset}: {task}", source, edits, truth, summary["deltas"]["LD"]))
     if not panels:
         raise LdbenchError(f"no counterfactual examples for editor {editor!r}")
@@ -120,7 +122,7 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
                 ax.set_title(titles[c], fontsize=8)
         axes[r, 0].set_ylabel(name.replace(" → ", " →\n") + f"\n(LD: δ = {delta:+.2f})", fontsize=7)
     fig.suptitle(f"Counterfactuals by {editor_name}: added intensity green, removed red", fontsize=9)
-    save_figure(fig, png)
+    save_figure(fig, png, dpi)
 
 
 def _difference_rgb(source: np.ndarray, edited: np.ndarray) -> np.ndarray:

@@ -13,37 +13,38 @@ import numpy as np
 import pandas as pd
 
 from ..images import read_gray
+from ..methods import method_title
 from ..utils import atomic_path
-from .tables import METHOD_NAMES
 
 
-def save_figure(fig, png: Path) -> None:
+def save_figure(fig, png: Path, dpi: int = 150) -> None:
     """PNG and a PDF beside it, both atomically; fixed metadata so reruns give identical files."""
     with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     with atomic_path(Path(png).with_suffix(".pdf")) as tmp:
         fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "Producer": None, "Creator": None})
     plt.close(fig)
 
 
-def delta_sweep(sweeps: Mapping[str, Path], method: str, png: Path, n_prompts: int = 4) -> None:
+def delta_sweep(sweeps: Mapping[str, Path], method: str, png: Path, rows: int = 4, dpi: int = 150) -> None:
     """Paper Fig. 2: the same initial noise and prompt sampled at every δ (one panel per dataset)."""
-    fig, axes = plt.subplots(len(sweeps), 1, figsize=(8, 2.4 * n_prompts * len(sweeps) / 2 + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(sweeps), 1, figsize=(8, 2.4 * rows * len(sweeps) / 2 + 0.5), squeeze=False)
     for ax, (dataset, path) in zip(axes[:, 0], sweeps.items()):
         blob = np.load(path)
         images, deltas, real = blob["images"], blob["deltas"], blob["real"]
-        k = min(n_prompts, images.shape[1])
-        rows = [np.concatenate([real[i]] + [images[j, i] for j in range(len(deltas))], axis=1) for i in range(k)]
-        ax.imshow(np.concatenate(rows, axis=0), cmap="gray", vmin=0, vmax=255)
+        k = min(rows, images.shape[1])
+        strips = [np.concatenate([real[i]] + [images[j, i] for j in range(len(deltas))], axis=1) for i in range(k)]
+        ax.imshow(np.concatenate(strips, axis=0), cmap="gray", vmin=0, vmax=255)
         w = images.shape[-1]
         ax.set_xticks([w / 2 + w * c for c in range(len(deltas) + 1)])
         ax.set_xticklabels(["real"] + [f"δ={d:+.2f}" for d in deltas], fontsize=8)
         ax.set_yticks([])
-        ax.set_title(f"{dataset}: {METHOD_NAMES[method]} + LD, identical noise per row", fontsize=9)
-    save_figure(fig, png)
+        ax.set_title(f"{dataset}: {method_title(method)} + LD, identical noise per row", fontsize=9)
+    save_figure(fig, png, dpi)
 
 
-def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], datasets: Sequence[str], methods: Sequence[str], png: Path, n: int = 4) -> None:
+def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], datasets: Sequence[str], methods: Sequence[str], png: Path,
+                       per_cell: int = 4, dpi: int = 150) -> None:
     """Paper Figs. 4–5: samples per fine-tuning method, without (left) and with (right) LD."""
     fig, axes = plt.subplots(len(methods), 2 * len(datasets), figsize=(3.2 * 2 * len(datasets), 1.0 * len(methods) + 0.8), squeeze=False)
     for d, dataset in enumerate(datasets):
@@ -51,19 +52,19 @@ def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], dataset
             for j, ld in enumerate(("noLD", "LD")):
                 ax = axes[m, 2 * d + j]
                 table = pd.read_csv(sample_csvs[(dataset, method, ld)])
-                strip = np.concatenate([read_gray(p) for p in table["image"].iloc[:n]], axis=1)
+                strip = np.concatenate([read_gray(p) for p in table["image"].iloc[:per_cell]], axis=1)
                 ax.imshow(strip, cmap="gray", vmin=0, vmax=255)
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if m == 0:
                     ax.set_title(f"{dataset} – {'with' if ld == 'LD' else 'without'} LD (δ={table['delta'].iloc[0]:+.2f})", fontsize=8)
                 if d == 0 and j == 0:
-                    ax.set_ylabel(METHOD_NAMES[method], fontsize=8, rotation=0, ha="right", va="center")
+                    ax.set_ylabel(method_title(method), fontsize=8, rotation=0, ha="right", va="center")
     fig.tight_layout()
-    save_figure(fig, png)
+    save_figure(fig, png, dpi)
 
 
-def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Path) -> None:
+def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Path, bins: int = 60, dpi: int = 150) -> None:
     """Paper Fig. 3: how the latents and images move along reverse sampling, without and with LD.
 
     Per dataset: (a) per-channel mean of the latents after each reverse step, (b) the final z_0
@@ -88,19 +89,19 @@ def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Pat
         ax.set(xlabel="reverse step", ylabel="latent mean per channel", title=f"{dataset}: (a) latent channel means along sampling")
         ax.legend(fontsize=7)
         ax = axes[r, 1]
-        bins = np.linspace(-4, 4, 61)
-        ax.hist(t["lat_real"].ravel(), bins=bins, density=True, histtype="step", color="k", ls=":", label="real")
+        edges = np.linspace(-4, 4, bins + 1)
+        ax.hist(t["lat_real"].ravel(), bins=edges, density=True, histtype="step", color="k", ls=":", label="real")
         for ld in ("noLD", "LD"):
-            ax.hist(t[f"lat_{ld}"][-1].ravel(), bins=bins, density=True, histtype="step", color=colours[ld], label=labels[ld])
+            ax.hist(t[f"lat_{ld}"][-1].ravel(), bins=edges, density=True, histtype="step", color=colours[ld], label=labels[ld])
         ax.set(xlabel="z₀ value (all channels)", ylabel="density", title="(b) final latent z₀")
         ax.legend(fontsize=7)
         ax = axes[r, 2]
-        bins = np.linspace(-1, 1, 51)
-        ax.hist(t["img_real"][:, 0].astype(np.float32).ravel(), bins=bins, density=True, histtype="step", color="k", ls=":", label="real")
+        pixel_edges = np.linspace(-1, 1, 51)
+        ax.hist(t["img_real"][:, 0].astype(np.float32).ravel(), bins=pixel_edges, density=True, histtype="step", color="k", ls=":", label="real")
         for ld in ("noLD", "LD"):
             final = t[f"img_{ld}"][-1].astype(np.float32)
             for c, style in zip(range(final.shape[1]), ("-", "--", "-.")):
-                ax.hist(final[:, c].ravel(), bins=bins, density=True, histtype="step", color=colours[ld], ls=style,
+                ax.hist(final[:, c].ravel(), bins=pixel_edges, density=True, histtype="step", color=colours[ld], ls=style,
                         label=f"{labels[ld]}, RGB" if c == 0 else None)
         ax.set(xlabel="pixel value", ylabel="density", title="(c) image channels at the end")
         ax.legend(fontsize=7)
@@ -113,6 +114,6 @@ def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Pat
         ax.axhline(float(t["img_real"].astype(np.float32).mean()), color="k", ls=":", lw=0.8, label="real")
         ax.set(xlabel="reverse step (decoded)", ylabel="mean pixel value per channel", title="(d) decoded images along sampling")
         ax.legend(fontsize=7)
-    fig.suptitle(f"{METHOD_NAMES[method]}: identical prompts and noise without and with LD", fontsize=10)
+    fig.suptitle(f"{method_title(method)}: identical prompts and noise without and with LD", fontsize=10)
     fig.tight_layout()
-    save_figure(fig, png)
+    save_figure(fig, png, dpi)

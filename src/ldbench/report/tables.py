@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..methods import finetuning_methods, method_title
 from ..utils import LdbenchError, read_json
 from .render import write_table
-
-METHOD_NAMES = {
-    "custom_diffusion": "Custom Diffusion",
-    "dreambooth": "DreamBooth",
-    "textual_inversion": "Textual Inversion",
-    "basic_ft": "Basic FT",
-}
-
 
 METRIC_KEYS = ("fid", "fid_ci95", "kid", "kid_std", "fid_real_floor", "kid_real_floor", "feature_extractor", "n_generated", "n_real", "delta")
 
@@ -44,7 +37,7 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
         auc = read_json(auc_files[(dataset, f"{method}-{ld}")])
         extractors.add(m["feature_extractor"].split(":")[0])
         rows.append({
-            "dataset": dataset, "method": METHOD_NAMES[method], "LD": ld == "LD", "delta": m["delta"],
+            "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"],
             "FID": _finite(m["fid"], f"FID in {path}"), "FID_ci_low": m["fid_ci95"][0], "FID_ci_high": m["fid_ci95"][1],
             "KID": _finite(m["kid"], f"KID in {path}"), "KID_std": m["kid_std"],
             "AUC": _finite(auc["auc_mean"], f"AUC of {dataset}/{method}-{ld}"), "AUC_std": auc["auc_std"],
@@ -77,7 +70,7 @@ def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per method × LD, one "FID / KID / AUC" column per dataset."""
     extractor = frame.attrs.get("extractor", "domain")
     frame = frame.assign(ld_text=frame["LD"].map({True: "yes", False: "no"}).fillna("–"), cell=frame.apply(_cell, axis=1))
-    order = list(METHOD_NAMES.values()) + ["Real data", "Real + synthetic"]
+    order = [cls.title for cls in finetuning_methods().values()] + ["Real data", "Real + synthetic"]
     frame["order"] = frame["method"].map(order.index)
     wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values="cell", aggfunc="first").reset_index()
     wide = wide.sort_values(["order", "ld_text"]).drop(columns="order")

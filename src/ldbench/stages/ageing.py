@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ..editing import INSTRUCT_EDITOR, instruct_edit
+from ..encoding import encode_images
 from ..images import load_images, to_gray_uint8
 from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
 from ..runtime import compute_device
-from ..train import LatentSet, TrainSettings, encode_images, train
+from ..settings import AgeingSettings, TrainSettings
+from ..train import LatentSet, train
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from ..variants import training_drift
 from .common import draw_rows, inference_delta, training_levers
 
 log = logging.getLogger("ldbench")
@@ -44,35 +45,33 @@ def _pairs(pairs_csv: Path, split: str) -> pd.DataFrame:
     return rows
 
 
-def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path | None, pairs_csv: Path,
+def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json: Path | None, pairs_csv: Path,
            work_dir: Path, out_dir: Path) -> pd.DataFrame:
-    ds_cfg, a_cfg = cfg["datasets"][dataset], cfg["ageing"]
-    modality = ds_cfg["modality"]
+    modality, ld = settings.modality, settings.variant
     train_pairs = _pairs(pairs_csv, "train")
     test_pairs = _pairs(pairs_csv, "test")
     components = load_components(model_dir).to(compute_device())
-    strategy = get_strategy("instruct_pix2pix", MethodConfig(lr=a_cfg["lr"]))
+    strategy = get_strategy("instruct_pix2pix", MethodConfig(lr=settings.lr))
 
     young, _ = encode_images(components, load_images(train_pairs["image_young"]), desc="encode earlier visits")
     old_mean, old_std = encode_images(components, load_images(train_pairs["image_old"]), desc="encode later visits")
     data = LatentSet(old_mean, old_std, [instruction(r, modality) for r in train_pairs.to_dict("records")], source=young)
-    train_delta, loss_target = training_drift(cfg, ld)
-    settings = TrainSettings(steps=a_cfg["steps"], batch_size=a_cfg["batch_size"], lr=a_cfg["lr"], seed=cfg["seed"] + 71,
-                             delta=train_delta, loss_target=loss_target,
-                             mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
-                             checkpoint_every=cfg["finetune"].get("checkpoint_every", 0), **training_levers(cfg))
+    train_settings = TrainSettings(steps=settings.steps, batch_size=settings.batch_size, lr=settings.lr, seed=settings.seed + 71,
+                                   delta=settings.delta, loss_target=settings.loss_target,
+                                   mixed_precision=settings.training.mixed_precision, checkpoint_every=settings.training.checkpoint_every,
+                                   **training_levers(settings.training.performance))
     log.info("InstructPix2Pix on %d training pairs (%s), e.g. %r", len(data), ld, data.prompts[0])
-    summary_train = train(components, strategy, data, settings, work_dir)
+    summary_train = train(components, strategy, data, train_settings, work_dir)
 
     delta = inference_delta(chosen_json)
-    rows = draw_rows(test_pairs, min(a_cfg["n_images"], len(test_pairs)), cfg["seed"] + 73).drop_duplicates(["image_young", "image_old"])
+    rows = draw_rows(test_pairs, min(settings.n_images, len(test_pairs)), settings.seed + 73).drop_duplicates(["image_young", "image_old"])
     rows = rows.reset_index(drop=True)
     sources = load_images(rows["image_young"])
     edited = to_gray_uint8(instruct_edit(components, sources, [instruction(r, modality) for r in rows.to_dict("records")], delta,
-                                         cfg["seed"] + 5000, steps=cfg["sampling"]["steps"], text_guidance=a_cfg["text_guidance"],
-                                         image_guidance=a_cfg["image_guidance"], batch_size=cfg["sampling"]["batch_size"]))
+                                         settings.seed + 5000, steps=settings.sampling_steps, text_guidance=settings.text_guidance,
+                                         image_guidance=settings.image_guidance, batch_size=settings.sampling_batch_size))
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
-    lpips = lpips_or_none(cfg["metrics"].get("lpips_backbone"))
+    lpips = lpips_or_none(settings.lpips_backbone)
     per_image = pd.DataFrame([{
         "image_young": rows["image_young"][i], "image_old": rows["image_old"][i],
         "years": float(rows["age_old"][i] - rows["age_young"][i]), "ld": ld, "delta": delta,
@@ -82,11 +81,11 @@ def ageing(cfg: dict, dataset: str, ld: str, model_dir: Path, chosen_json: Path 
         "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
     } for i in range(len(rows))])
     summary = {
-        "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": settings.delta, "delta": delta,
-        "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": settings.steps, "lr": settings.lr,
+        "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
+        "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": train_settings.steps, "lr": train_settings.lr,
         "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
-        "sampling_steps": cfg["sampling"]["steps"], "text_guidance": a_cfg["text_guidance"], "image_guidance": a_cfg["image_guidance"],
-        "seed": cfg["seed"], "ground_truth": "the subject's later visit (real follow-up scan)",
+        "sampling_steps": settings.sampling_steps, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
+        "seed": settings.seed, "ground_truth": "the subject's later visit (real follow-up scan)",
         "lpips": lpips_status(lpips),
     }
     with atomic_dir(Path(out_dir)) as tmp:

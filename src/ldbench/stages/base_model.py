@@ -13,21 +13,21 @@ from pathlib import Path
 
 import torch
 
+from ..encoding import encode_images
 from ..methods import MethodConfig, get_strategy
 from ..models import build_tiny_components
 from ..natural_images import NaturalCropDataset, load_natural_images
 from ..runtime import compute_device
-from ..train import LatentSet, TrainSettings, encode_images, train
+from ..settings import PretrainSettings, TrainSettings
+from ..train import LatentSet, train
 from ..vae_pretrain import pretrain_vae
 from .common import training_levers
 
 log = logging.getLogger("ldbench")
 
 
-def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
-    emb = cfg["base_model"]["embedded"]
-    seed = cfg["seed"]
-    size = cfg["image_size"]
+def pretrain_base(settings: PretrainSettings, out_dir: Path, work_dir: Path) -> None:
+    emb, seed, size = settings.embedded, settings.seed, settings.image_size
     components = build_tiny_components({**emb, "image_size": size}, seed=seed).to(compute_device())
     images = load_natural_images()
     crops = NaturalCropDataset(images, size=size, length=emb["natural_crops"], seed=seed)
@@ -45,11 +45,10 @@ def pretrain_base(cfg: dict, out_dir: Path, work_dir: Path) -> None:
     data = LatentSet(mean, std, [item["caption"] for item in items])
 
     ut = emb["unet_training"]
-    settings = TrainSettings(
+    train_settings = TrainSettings(
         steps=ut["steps"], batch_size=ut["batch_size"], lr=ut["lr"], seed=seed,
-        mixed_precision=cfg["finetune"].get("mixed_precision", "auto"),
-        checkpoint_every=cfg["finetune"].get("checkpoint_every", 0),
-        **training_levers(cfg),
+        mixed_precision=settings.training.mixed_precision, checkpoint_every=settings.training.checkpoint_every,
+        **training_levers(settings.training.performance),
     )
-    summary = train(components, get_strategy("pretrain", MethodConfig(lr=ut["lr"])), data, settings, Path(work_dir))
+    summary = train(components, get_strategy("pretrain", MethodConfig(lr=ut["lr"])), data, train_settings, Path(work_dir))
     components.save_pretrained(Path(out_dir), metadata={"model": "ldbench embedded base", "vae": vae_summary, "unet": summary, "image_size": size})

@@ -6,60 +6,59 @@ seed), i.e. a 50 % / 50 % mix as in the paper's "real + synthetic" row.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..classifier import ClassifierSettings, bootstrap_auc_ci, macro_auc, predict, save_classifier, train_classifier
+from ..classifier import bootstrap_auc_ci, macro_auc, predict, save_classifier, train_classifier
 from ..images import load_classifier_inputs
+from ..settings import ClassifySettings
 from ..utils import LdbenchError, write_json
 from .common import draw_rows, read_slices, split_rows, target_matrix, task_rows
 
 log = logging.getLogger("ldbench")
 
 
-def training_rows(cfg: dict, dataset: str, source: str, slices: pd.DataFrame, sample_csvs: list[Path]) -> pd.DataFrame:
-    ds_cfg = cfg["datasets"][dataset]
-    real = task_rows(split_rows(slices, "train"), ds_cfg)
-    synthetic = [task_rows(pd.read_csv(p), ds_cfg) for p in sample_csvs]
+def training_rows(settings: ClassifySettings, source: str, slices: pd.DataFrame, sample_csvs: list[Path]) -> pd.DataFrame:
+    real = task_rows(split_rows(slices, "train"), settings.task)
+    synthetic = [task_rows(pd.read_csv(p), settings.task) for p in sample_csvs]
     if source == "real":
         return real
     if not synthetic:
         raise LdbenchError(f"classifier source {source!r} needs a synthetic sample set")
     if source.startswith("real+"):
-        return pd.concat([real, draw_rows(synthetic[0], len(real), cfg["seed"] + 3)], ignore_index=True)
+        return pd.concat([real, draw_rows(synthetic[0], len(real), settings.seed + 3)], ignore_index=True)
     return synthetic[0]
 
 
-def train_and_score(cfg: dict, dataset: str, source: str, slices_csv: Path, sample_csvs: list[Path], out_model: Path, out_json: Path) -> dict:
-    ds_cfg = cfg["datasets"][dataset]
-    ccfg = cfg["classifier"]
-    targets = list(ds_cfg["classifier_targets"])
+def train_and_score(settings: ClassifySettings, dataset: str, source: str, slices_csv: Path, sample_csvs: list[Path],
+                    out_model: Path, out_json: Path) -> dict:
+    targets = list(settings.task.targets)
     slices = read_slices(slices_csv)
-    train_rows = training_rows(cfg, dataset, source, slices, sample_csvs)
-    test_rows = task_rows(split_rows(slices, "test"), ds_cfg)
+    train_rows = training_rows(settings, source, slices, sample_csvs)
+    test_rows = task_rows(split_rows(slices, "test"), settings.task)
     x_train, y_train = load_classifier_inputs(train_rows["image"]), target_matrix(train_rows, targets)
     x_test, y_test = load_classifier_inputs(test_rows["image"]), target_matrix(test_rows, targets)
-    settings = ClassifierSettings(arch=ccfg["arch"], epochs=ccfg["epochs"], batch_size=ccfg["batch_size"], lr=ccfg["lr"], width=ccfg.get("width", 16))
     log.info("%s/%s: %d training images, %d real test images, targets %s", dataset, source, len(train_rows), len(test_rows), targets)
 
     per_seed = []
-    for k, seed in enumerate(ccfg["seeds"]):
-        model = train_classifier(x_train, y_train, settings, seed=cfg["seed"] * 1000 + seed, desc=f"classifier seed {seed}")
+    for k, seed in enumerate(settings.seeds):
+        model = train_classifier(x_train, y_train, settings.classifier, seed=settings.seed * 1000 + seed, desc=f"classifier seed {seed}")
         probs = predict(model, x_test)
         auc, per_target = macro_auc(probs, y_test)
-        lo, hi = bootstrap_auc_ci(probs, y_test, ccfg.get("bootstrap", 500), seed=cfg["seed"] + seed)
+        lo, hi = bootstrap_auc_ci(probs, y_test, settings.bootstrap, seed=settings.seed + seed)
         per_seed.append({"seed": seed, "auc": auc, "ci95": [lo, hi], "per_target": dict(zip(targets, per_target))})
         log.info("seed %d: macro AUC %.4f (95%% CI %.4f–%.4f)", seed, auc, lo, hi)
         if k == 0:
-            save_classifier(model, out_model, settings, targets)
+            save_classifier(model, out_model, settings.classifier, targets)
     aucs = np.array([s["auc"] for s in per_seed])
     result = {
         "dataset": dataset, "source": source, "auc_mean": float(np.nanmean(aucs)), "auc_std": float(np.nanstd(aucs)),
         "per_seed": per_seed, "targets": targets, "metric": "macro one-vs-rest ROC AUC (scikit-learn) on the real test split",
-        "n_train": len(train_rows), "n_test": len(test_rows), "classifier": settings.__dict__,
+        "n_train": len(train_rows), "n_test": len(test_rows), "classifier": dataclasses.asdict(settings.classifier),
     }
     write_json(out_json, result)
     return result

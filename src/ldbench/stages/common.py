@@ -14,6 +14,7 @@ from ..utils import LdbenchError, read_json
 
 if TYPE_CHECKING:
     from ..models import Components
+    from ..settings import ClassifierTask, PerformanceSettings
 
 REQUIRED_SLICE_COLUMNS = ("image", "subject", "age", "sex", "split", "prompt")
 
@@ -36,15 +37,15 @@ def split_rows(slices: pd.DataFrame, split: str) -> pd.DataFrame:
     return rows
 
 
-def task_rows(rows: pd.DataFrame, ds_cfg: dict) -> pd.DataFrame:
+def task_rows(rows: pd.DataFrame, task: ClassifierTask) -> pd.DataFrame:
     """Rows of the classification task (``classifier_rows`` query), with the target columns present."""
-    query = ds_cfg.get("classifier_rows")
+    query = task.rows_query
     if query:
         try:
             rows = rows.query(query)
         except Exception as err:  # pandas raises many types for a bad expression
             raise LdbenchError(f"datasets.*.classifier_rows: cannot evaluate {query!r} on the slice table ({err})") from err
-    missing = [t for t in ds_cfg["classifier_targets"] if t not in rows.columns]
+    missing = [t for t in task.targets if t not in rows.columns]
     if missing:
         raise LdbenchError(f"classifier_targets {missing} are not columns of the slice table (columns: {sorted(rows.columns)})")
     return rows.reset_index(drop=True)
@@ -58,19 +59,7 @@ def prompts_for(rows: pd.DataFrame, kind: str, modality_phrase: str) -> list[str
     return [build_prompt(row, kind, modality_phrase) for row in rows.to_dict("records")]
 
 
-def method_config(cfg: dict, method: str, dataset: str):
-    """The ``finetune.<method>`` section as a MethodConfig, with ``{dataset}`` filled in token names."""
-    from ..methods import MethodConfig
-
-    section = dict(cfg["finetune"].get(method, {}))
-    if "lr" not in section:
-        raise LdbenchError(f"config finetune.{method}.lr is required")
-    if "placeholder_token" in section:
-        section["placeholder_token"] = section["placeholder_token"].format(dataset=dataset)
-    return MethodConfig(**section)
-
-
-def inference_model(cfg: dict, source, compile: bool = True) -> Components:
+def inference_model(performance: PerformanceSettings, source, compile: bool = True) -> Components:
     """A model for sampling or editing: on the compute device, in ``performance.inference_precision``.
 
     ``compile=False`` for callers whose UNet calls change shape or need gradients (the editors).
@@ -78,24 +67,18 @@ def inference_model(cfg: dict, source, compile: bool = True) -> Components:
     from ..models import load_components
     from ..runtime import Performance, prepare_for_inference
 
-    perf = Performance.from_config(cfg)
+    perf = Performance.from_settings(performance)
     if not compile:
         perf = dataclasses.replace(perf, compile=False, cuda_graphs=False)
     return prepare_for_inference(load_components(source, dtype=perf.inference_dtype), perf)
 
 
-def training_levers(cfg: dict) -> dict:
-    """``TrainSettings`` keywords of the ``performance`` section (compile, channels_last, checkpointing)."""
+def training_levers(performance: PerformanceSettings) -> dict[str, bool]:
+    """``TrainSettings`` keywords of the ``performance`` section, resolved for this device."""
     from ..runtime import Performance
 
-    perf = Performance.from_config(cfg)
-    gradient_checkpointing = (cfg.get("performance") or {}).get("gradient_checkpointing", False)
-    return {"compile": perf.compile, "channels_last": perf.channels_last, "gradient_checkpointing": bool(gradient_checkpointing)}
-
-
-def sampling_kwargs(cfg: dict) -> dict:
-    s = cfg["sampling"]
-    return {"scheduler_name": s["scheduler"], "steps": s["steps"], "guidance_scale": s["guidance_scale"], "batch_size": s["batch_size"]}
+    perf = Performance.from_settings(performance)
+    return {"compile": perf.compile, "channels_last": perf.channels_last, "gradient_checkpointing": bool(performance.gradient_checkpointing)}
 
 
 def draw_rows(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:

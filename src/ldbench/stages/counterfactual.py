@@ -22,111 +22,76 @@ and with LD (its searched δ). Scores per image:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from ..classifier import load_classifier, predict
-from ..editing import EDITORS, EditSettings, edit
+from ..editing import EDITORS, edit
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
+from ..kinds import CounterfactualTask, DatasetKind, get_kind
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import read_metadata
+from ..settings import CounterfactualSettings, GroundTruthSettings
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
-from .data import phantom_arguments
 
 log = logging.getLogger("ldbench")
 
 
-
-@dataclass(frozen=True)
-class Task:
-    name: str
-    rows_query: str
-    changes: dict  # slice-table columns set on the target row (what the prompt says)
-    truth: dict  # attributes changed in the phantom render (ground truth)
-    target_label: str  # classifier column whose probability should move
-    target_value: int  # 1: the edit should show it, 0: the edit should remove it
-
-
-TASKS = {
-    "brain": (
-        Task("CN → AD", "diagnosis == 'CN'", {"diagnosis": "AD"}, {"diagnosis": "AD"}, "label_AD", 1),
-        Task("AD → CN", "diagnosis == 'AD'", {"diagnosis": "CN"}, {"diagnosis": "CN"}, "label_AD", 0),
-    ),
-    "cxr": (
-        Task("No Finding → Cardiomegaly", "`label_No Finding` == 1", {"label_Cardiomegaly": 1, "label_No Finding": 0},
-             {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1),
-        Task("Cardiomegaly → No Finding", "label_Cardiomegaly == 1", {"label_Cardiomegaly": 0}, {"cardiomegaly": 0.0},
-             "label_Cardiomegaly", 0),
-    ),
-}
-
-
-def _ground_truth(ds_cfg: dict, cfg: dict, rows: pd.DataFrame, task: Task) -> tuple[list, list]:
+def _ground_truth(truth: GroundTruthSettings | None, kind: DatasetKind, rows: pd.DataFrame, task: CounterfactualTask) -> tuple[list, list]:
     """(true counterfactuals, changed-region masks) for phantom rows; empty lists for real data."""
-    if ds_cfg["source"] != "phantom":
+    if truth is None:
         return [], []
-    from ..data.groundtruth import brain_counterfactual, cxr_counterfactual, phantom_specs
-
-    kind = ds_cfg["kind"]
-    specs = phantom_specs(kind, **phantom_arguments(ds_cfg, cfg["seed"], cfg["image_size"]))
+    specs = kind.phantom_specs(truth.phantom.arguments)
     by_key = {(str(s), str(v)): spec for s, v, spec in zip(specs["subject"], specs["visit"], specs["spec"])}
     truths, regions = [], []
     for row in rows.itertuples():
         spec = by_key.get((str(row.subject), str(row.visit)))
         if spec is None:
             raise LdbenchError(f"no phantom spec for subject {row.subject} visit {row.visit}: was the phantom made with another config?")
-        if kind == "brain":
-            factual, truth = brain_counterfactual(spec, cfg["image_size"], ds_cfg.get("slice_offset_mm", 0.0), **task.truth)
-            region = ndimage.binary_dilation(np.abs(truth.astype(int) - factual.astype(int)) > 8, iterations=1)
-        else:
-            factual, truth, region = cxr_counterfactual(spec, cfg["image_size"], **task.truth)
+        gt = kind.ground_truth(spec, task, truth.image_size, truth.options)
         stored = read_gray(row.image)
-        if np.abs(stored.astype(int) - factual.astype(int)).max() > 1:
+        if np.abs(stored.astype(int) - gt.factual.astype(int)).max() > 1:
             raise LdbenchError(f"{row.image}: differs from its phantom re-render; the ground truth would not match")
-        truths.append(truth)
-        regions.append(region)
+        truths.append(gt.truth)
+        regions.append(gt.region)
     return truths, regions
 
 
-def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, Path], chosen_json: Path,
-                   slices_csv: Path, classifier_path: Path, out_dir: Path) -> pd.DataFrame:
-    ds_cfg, cf_cfg = cfg["datasets"][dataset], cfg["counterfactual"]
-    kind = ds_cfg["kind"]
-    settings = EditSettings(steps=cfg["sampling"]["steps"], guidance_scale=cfg["sampling"]["guidance_scale"],
-                            strength=cf_cfg["strength"], batch_size=cfg["sampling"]["batch_size"])
+def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path,
+                   classifier_path: Path, out_dir: Path) -> pd.DataFrame:
+    ds, editor, edit_settings = settings.dataset, settings.editor, settings.edit
+    kind = get_kind(ds.kind)
     deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     classifier, targets = load_classifier(classifier_path)
-    lpips = lpips_or_none(cfg["metrics"].get("lpips_backbone"))
+    lpips = lpips_or_none(settings.lpips_backbone)
     test = split_rows(read_slices(slices_csv), "test")
 
     records, examples = [], {}
-    for t_index, task in enumerate(TASKS[kind]):
+    for t_index, task in enumerate(kind.counterfactual_tasks):
         if task.target_label not in targets:
             raise LdbenchError(f"counterfactual task {task.name!r} needs a classifier for {task.target_label}; classifier_targets are {targets}")
         pool = test.query(task.rows_query)
         if pool.empty:
-            log.warning("%s: no test images for task %s; skipped", dataset, task.name)
+            log.warning("%s: no test images for task %s; skipped", ds.name, task.name)
             continue
-        rows = draw_rows(pool.drop_duplicates("image"), min(cf_cfg["n_images"], len(pool)), cfg["seed"] + 31 + t_index)
+        rows = draw_rows(pool.drop_duplicates("image"), min(settings.n_images, len(pool)), settings.seed + 31 + t_index)
         rows = rows.drop_duplicates("image").reset_index(drop=True)
         target_rows = rows.assign(**task.changes)
-        truths, regions = _ground_truth(ds_cfg, cfg, rows, task)
+        truths, regions = _ground_truth(settings.ground_truth, kind, rows, task)
         sources = load_images(rows["image"])
         source_u8 = to_gray_uint8(sources)
         column = targets.index(task.target_label)
         p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
         for ld, model_dir in model_dirs.items():
-            components = inference_model(cfg, model_dir, compile=False)
+            components = inference_model(settings.performance, model_dir, compile=False)
             phrase = read_metadata(model_dir)["modality_phrase"]
-            src_prompts, tgt_prompts = prompts_for(rows, kind, phrase), prompts_for(target_rows, kind, phrase)
-            seed = cfg["seed"] + 4000 + 100 * t_index
-            edited = edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, settings, desc=f"{task.name} {ld}")
-            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], seed + 50, settings, desc=f"{task.name} {ld} back")
+            src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrase), prompts_for(target_rows, ds.kind, phrase)
+            seed = settings.seed + 4000 + 100 * t_index
+            edited = edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}")
+            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], seed + 50, edit_settings, desc=f"{task.name} {ld} back")
             edited_u8, back_u8 = to_gray_uint8(edited), to_gray_uint8(back)
             p_edit = predict(classifier, gray_uint8_to_unit(edited_u8))[:, column]
             for i in range(len(rows)):
@@ -151,13 +116,13 @@ def counterfactual(cfg: dict, dataset: str, editor: str, model_dirs: dict[str, P
             examples[f"{t_index}_truth"] = np.stack(truths[:4])
         log.info("%s: %d images edited both ways, with and without LD", task.name, len(rows))
     if not records:
-        raise LdbenchError(f"{dataset}: no test image fits any counterfactual task")
+        raise LdbenchError(f"{ds.name}: no test image fits any counterfactual task")
 
     per_image = pd.DataFrame(records)
     summary = {
-        "dataset": dataset, "editor": editor, "editor_name": EDITORS[editor], "method": cf_cfg["method"],
-        "deltas": deltas, "strength": settings.strength, "steps": settings.steps, "guidance_scale": settings.guidance_scale,
-        "seed": cfg["seed"], "tasks": [t.name for t in TASKS[kind]], "ground_truth": bool(ds_cfg["source"] == "phantom"),
+        "dataset": ds.name, "editor": editor, "editor_name": EDITORS[editor], "method": settings.method,
+        "deltas": deltas, "strength": edit_settings.strength, "steps": edit_settings.steps, "guidance_scale": edit_settings.guidance_scale,
+        "seed": settings.seed, "tasks": [t.name for t in kind.counterfactual_tasks], "ground_truth": settings.ground_truth is not None,
         "classifier": str(classifier_path), "lpips": lpips_status(lpips),
         "ssim": "scikit-image structural_similarity, data range 255", "psnr": "scikit-image peak_signal_noise_ratio, dB, data range 255",
         "l1": "mean absolute pixel difference in [0, 1] units",

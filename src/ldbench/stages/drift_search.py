@@ -24,20 +24,20 @@ from ..images import gray_uint8_to_unit, load_classifier_inputs, read_gray, to_g
 from ..metrics import fid_from_features, l1_distance
 from ..models import read_metadata
 from ..sample import generate
+from ..settings import DriftSearchSettings
 from ..utils import atomic_path, write_csv, write_json
-from .common import draw_rows, inference_model, prompts_for, read_slices, sampling_kwargs, split_rows, target_matrix
+from .common import draw_rows, inference_model, prompts_for, read_slices, split_rows, target_matrix
 
 log = logging.getLogger("ldbench")
 
 
-def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, classifier_path: Path, out_csv: Path, out_json: Path, out_sweep: Path) -> None:
-    ds_cfg = cfg["datasets"][dataset]
-    dcfg = cfg["drift"]
-    components = inference_model(cfg, model_dir)
+def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Path, classifier_path: Path, out_csv: Path, out_json: Path,
+                 out_sweep: Path) -> None:
+    components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
     slices = read_slices(slices_csv)
-    rows = draw_rows(split_rows(slices, "val"), dcfg.get("n_samples", 32), cfg["seed"])
-    prompts = prompts_for(rows, ds_cfg["kind"], meta["modality_phrase"])
+    rows = draw_rows(split_rows(slices, "val"), settings.n_samples, settings.seed)
+    prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
     real = np.stack([read_gray(p) for p in rows["image"]])
     classifier, targets = load_classifier(classifier_path)
     labels = torch.from_numpy(target_matrix(rows, targets))
@@ -45,8 +45,9 @@ def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, cla
     real_features = extract_features(classifier, load_classifier_inputs(test["image"]))
 
     records, sweep = [], []
-    grid_images = generate(components, prompts, delta=dcfg["grid"], seed=cfg["seed"], desc="δ grid", **sampling_kwargs(cfg))
-    for delta, images in zip(dcfg["grid"], grid_images):
+    grid = list(settings.grid)
+    grid_images = generate(components, prompts, delta=grid, seed=settings.seed, desc="δ grid", **settings.sampling.kwargs())
+    for delta, images in zip(grid, grid_images):
         generated = to_gray_uint8(images)
         sweep.append(generated)
         x = gray_uint8_to_unit(generated)
@@ -55,22 +56,23 @@ def drift_search(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, cla
         mask = ~torch.isnan(labels)
         l_out = float(F.binary_cross_entropy_with_logits(logits[mask], labels[mask]))
         l_in = l1_distance(generated, real)
-        score = dcfg.get("lambda", 0.0) * l_out + l_in
+        score = settings.classifier_weight * l_out + l_in
         fid = fid_from_features(real_features, extract_features(classifier, x))
         records.append({"delta": float(delta), "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid, "n": len(prompts)})
         log.info("δ=%+.3f  ℓ_in=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, l_in, l_out, score, fid)
 
-    grid = pd.DataFrame(records)
-    best = grid.loc[grid["score"].idxmin()]
+    table = pd.DataFrame(records)
+    best = table.loc[table["score"].idxmin()]
     chosen = {
-        "delta": float(best["delta"]), "score": float(best["score"]), "lambda": dcfg.get("lambda", 0.0),
+        "delta": float(best["delta"]), "score": float(best["score"]), "lambda": settings.classifier_weight,
         "criterion": "L(δ) = λ·BCE(real-data classifier, prompt labels) + mean L1(generated, paired real slice)",
-        "n_samples": len(prompts), "split": "val", "seed": cfg["seed"],
+        "n_samples": len(prompts), "split": "val", "seed": settings.seed,
+        "sampling_steps": settings.sampling.steps, "scheduler": settings.sampling.scheduler,
         # what the model was fine-tuned with, for the δ ablation's rows
         "model": str(model_dir), "train_delta": meta["train_delta"], "loss_target": meta["training"]["loss_target"],
     }
-    write_csv(out_csv, grid)
+    write_csv(out_csv, table)
     write_json(out_json, chosen)
     with atomic_path(out_sweep, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, images=np.stack(sweep), deltas=np.asarray(dcfg["grid"], dtype=np.float64), real=real)
+        np.savez_compressed(tmp, images=np.stack(sweep), deltas=np.asarray(grid, dtype=np.float64), real=real)
     log.info("chosen δ = %+.3f", chosen["delta"])

@@ -18,6 +18,7 @@ import pandas as pd
 from ..classifier import extract_features, load_classifier
 from ..images import load_classifier_inputs
 from ..metrics import fid_bootstrap_ci, fid_from_features, inception_features, kid_from_features, kid_subsets, real_split_half
+from ..settings import EvaluateSettings
 from ..utils import LdbenchError, write_json
 from .common import read_slices, split_rows
 
@@ -28,43 +29,43 @@ def _features(classifier, paths) -> np.ndarray:
     return extract_features(classifier, load_classifier_inputs(paths))
 
 
-def feature_extractor(mcfg: dict) -> str:
+def feature_extractor(settings: EvaluateSettings) -> str:
     """"inception" or "domain" from ``metrics.feature_extractor`` / ``metrics.inception_weights``."""
-    choice, weights = mcfg.get("feature_extractor", "auto"), mcfg.get("inception_weights")
+    choice, weights = settings.feature_extractor, settings.inception_weights
     if choice == "inception" and not weights:
         raise LdbenchError("metrics.feature_extractor is 'inception' but metrics.inception_weights is not set")
     return "inception" if choice == "inception" or (choice == "auto" and weights) else "domain"
 
 
-def evaluate(cfg: dict, dataset: str, samples_csv: Path, slices_csv: Path, classifier_path: Path, out_json: Path) -> dict:
-    mcfg = cfg["metrics"]
+def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, classifier_path: Path, out_json: Path) -> dict:
     real = split_rows(read_slices(slices_csv), "test")
     fake = pd.read_csv(samples_csv)
-    if feature_extractor(mcfg) == "inception":
-        real_f = inception_features(real["image"], mcfg["inception_weights"])
-        fake_f = inception_features(fake["image"], mcfg["inception_weights"])
-        extractor = f"inception: clean-fid InceptionV3 torchscript ({mcfg['inception_weights']}), 'clean' mode, PIL bicubic resize to 299"
+    if feature_extractor(settings) == "inception":
+        real_f = inception_features(real["image"], settings.inception_weights)
+        fake_f = inception_features(fake["image"], settings.inception_weights)
+        extractor = f"inception: clean-fid InceptionV3 torchscript ({settings.inception_weights}), 'clean' mode, PIL bicubic resize to 299"
         resize = "PIL bicubic to 299×299 (clean-fid 'clean' mode)"
     else:
         classifier, _ = load_classifier(classifier_path)
         real_f, fake_f = _features(classifier, real["image"]), _features(classifier, fake["image"])
-        extractor = f"domain: penultimate layer ({real_f.shape[1]}-d) of the real-data {cfg['classifier']['arch']} classifier"
+        extractor = f"domain: penultimate layer ({real_f.shape[1]}-d) of the real-data {settings.classifier_arch} classifier"
         resize = "none (images at model resolution)"
-    subset = min(mcfg["kid_subset_size"], len(real_f), len(fake_f))
-    kids = kid_subsets(real_f, fake_f, subset_size=subset, num_subsets=mcfg["kid_subsets"], seed=cfg["seed"])
-    fid_lo, fid_hi = fid_bootstrap_ci(real_f, fake_f, mcfg["fid_bootstrap"], seed=cfg["seed"])
-    half_a, half_b = real_split_half(real_f, seed=cfg["seed"])
+    seed = settings.seed
+    subset = min(settings.kid_subset_size, len(real_f), len(fake_f))
+    kids = kid_subsets(real_f, fake_f, subset_size=subset, num_subsets=settings.kid_subsets, seed=seed)
+    fid_lo, fid_hi = fid_bootstrap_ci(real_f, fake_f, settings.fid_bootstrap, seed=seed)
+    half_a, half_b = real_split_half(real_f, seed=seed)
     floor_subset = min(subset, len(half_a))
     result = {
-        "fid": fid_from_features(real_f, fake_f), "fid_ci95": [fid_lo, fid_hi], "fid_bootstrap": mcfg["fid_bootstrap"],
+        "fid": fid_from_features(real_f, fake_f), "fid_ci95": [fid_lo, fid_hi], "fid_bootstrap": settings.fid_bootstrap,
         "kid": float(kids.mean()), "kid_std": float(kids.std(ddof=1)) if len(kids) > 1 else 0.0,
         "fid_real_floor": fid_from_features(half_a, half_b),
-        "kid_real_floor": kid_from_features(half_a, half_b, subset_size=floor_subset, num_subsets=mcfg["kid_subsets"], seed=cfg["seed"]),
+        "kid_real_floor": kid_from_features(half_a, half_b, subset_size=floor_subset, num_subsets=settings.kid_subsets, seed=seed),
         "real_floor": f"two disjoint random halves of the real test split ({len(half_a)} images each)",
         "feature_extractor": extractor,
         "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
-        "kid_subset_size": subset, "kid_subsets": mcfg["kid_subsets"],
-        "n_real": len(real_f), "n_generated": len(fake_f), "seed": cfg["seed"], "delta": float(fake["delta"].iloc[0]),
+        "kid_subset_size": subset, "kid_subsets": settings.kid_subsets,
+        "n_real": len(real_f), "n_generated": len(fake_f), "seed": seed, "delta": float(fake["delta"].iloc[0]),
         "resize": resize, "dtype": "float64",
     }
     log.info("FID %.3f  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], result["kid"], extractor.split(":")[0], len(real_f), len(fake_f))

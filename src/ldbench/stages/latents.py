@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ..encoding import encode_images
 from ..images import load_images
 from ..models import load_components
 from ..runtime import compute_device
-from ..train import encode_images
+from ..settings import LatentsSettings
 from ..utils import LdbenchError, atomic_path
 from .common import read_slices, split_rows
 
@@ -26,14 +27,14 @@ log = logging.getLogger("ldbench")
 SPLIT = "train"
 
 
-def encode_latents(cfg: dict, slices_csv: Path, base_model: str, out_path: Path) -> None:
+def encode_latents(settings: LatentsSettings, slices_csv: Path, base_model: str, out_path: Path) -> None:
     rows = split_rows(read_slices(slices_csv), SPLIT)
     components = load_components(base_model).to(compute_device())
-    mean, std = encode_images(components, load_images(rows["image"], cfg["image_size"]), desc="encode slices")
+    mean, std = encode_images(components, load_images(rows["image"], settings.image_size), desc="encode slices")
     log.info("%d %s slices → latents %s", len(rows), SPLIT, tuple(mean.shape[1:]))
     with atomic_path(out_path, suffix=".pt") as tmp:
         torch.save({"image": list(rows["image"]), "mean": mean, "std": std, "base_model": str(base_model),
-                    "image_size": cfg["image_size"]}, tmp)
+                    "image_size": settings.image_size}, tmp)
 
 
 def load_latents(path: Path, rows: pd.DataFrame, image_size: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,23 +12,23 @@ from pathlib import Path
 from ..images import save_png, to_gray_uint8
 from ..models import read_metadata
 from ..sample import generate
+from ..settings import SynthesizeSettings
 from ..utils import atomic_dir, write_csv
-from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, sampling_kwargs, split_rows
+from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
 SAMPLE_COLUMNS_DROPPED = ("image", "split", "prompt")
 
 
-def synthesize(cfg: dict, dataset: str, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
-    ds_cfg = cfg["datasets"][dataset]
+def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
     delta = inference_delta(chosen_json)
-    components = inference_model(cfg, model_dir)
+    components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
-    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), cfg["sampling"]["n_images"], cfg["seed"] + 17)
-    prompts = prompts_for(rows, ds_cfg["kind"], meta["modality_phrase"])
+    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), settings.n_images, settings.seed + 17)
+    prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
     log.info("%d samples at δ=%+.3f, e.g. %r", len(prompts), delta, prompts[0])
-    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=cfg["seed"] + 1000, **sampling_kwargs(cfg)))
+    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=settings.seed + 1000, **settings.sampling.kwargs()))
 
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:

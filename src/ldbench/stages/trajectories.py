@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..encoding import PromptTable, encode_images
 from ..images import load_images
 from ..models import read_metadata
 from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
-from ..train import PromptTable, encode_images
+from ..settings import TrajectoriesSettings
 from ..utils import atomic_path
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
@@ -26,25 +27,25 @@ log = logging.getLogger("ldbench")
 DECODED_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along the schedule images are decoded
 
 
-def trajectories(cfg: dict, dataset: str, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
-    ds_cfg, s_cfg = cfg["datasets"][dataset], cfg["sampling"]
-    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), cfg["drift"]["n_samples"], cfg["seed"] + 53)
+def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
+    sampling = settings.sampling
+    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), settings.n_samples, settings.seed + 53)
     deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     real_images = load_images(rows["image"])
     arrays: dict[str, np.ndarray] = {"img_real": real_images.numpy().astype(np.float16)}
-    steps = s_cfg["steps"]
+    steps = sampling.steps
     decode_at = sorted({min(steps - 1, round(f * (steps - 1))) for f in DECODED_FRACTIONS})
     for ld, model_dir in model_dirs.items():
-        components = inference_model(cfg, model_dir)
+        components = inference_model(settings.performance, model_dir)
         if ld == "noLD":  # the real latents through the same VAE (it is frozen by every method)
             arrays["lat_real"] = encode_images(components, real_images, desc="encode real")[0].numpy()
-        prompts = prompts_for(rows, ds_cfg["kind"], read_metadata(model_dir)["modality_phrase"])
-        noise = initial_noise(len(prompts), latent_shape(components), cfg["seed"] + 2000)
+        prompts = prompts_for(rows, settings.dataset.kind, read_metadata(model_dir)["modality_phrase"])
+        noise = initial_noise(len(prompts), latent_shape(components), settings.seed + 2000)
         kept: list[torch.Tensor] = []
         embed = PromptTable(components, prompts)
         denoise(components, noise, embed.embeddings(prompts), embed.uncond, deltas[ld],
-                make_scheduler(components, s_cfg["scheduler"]), steps, s_cfg["guidance_scale"],
-                torch.Generator().manual_seed(cfg["seed"] + 2001), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
+                make_scheduler(components, sampling.scheduler), steps, sampling.guidance_scale,
+                torch.Generator().manual_seed(settings.seed + 2001), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
         latents = torch.stack(kept)  # (steps, n, C, h, w)
         arrays[f"lat_{ld}"] = latents.numpy()
         arrays[f"img_{ld}"] = torch.stack([decode(components, latents[k]) for k in decode_at]).numpy().astype(np.float16)

@@ -17,9 +17,16 @@ import numpy as np
 import pandas as pd
 
 from ...utils import LdbenchError
-from ..phantoms.cxr import CHEXPERT_COLUMNS, CHEXPERT_LABELS
 from ._common import read_table, require_dir
 
+#: CheXpert's 14 label columns, in the order of the real CSV.
+CHEXPERT_LABELS = (
+    "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
+    "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other",
+    "Fracture", "Support Devices",
+)
+#: the real CheXpert CSV header
+CHEXPERT_COLUMNS = ("Path", "Sex", "Age", "Frontal/Lateral", "AP/PA") + CHEXPERT_LABELS
 POLICIES = ("zeros", "ones", "ignore")
 log_ = logging.getLogger("ldbench")
 

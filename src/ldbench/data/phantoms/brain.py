@@ -62,8 +62,6 @@ VENTRICLE_GROWTH_PER_YEAR = 0.03
 VENTRICLE_DX_FACTOR = {"CN": 1.0, "MCI": 1.2, "AD": 1.5}
 GM_LOSS_PER_YEAR = 0.004
 GM_DX_LOSS = {"CN": 0.0, "MCI": 0.03, "AD": 0.08}
-#: MNI z (mm) of the largest lateral-ventricle cross-section in the template.
-VENTRICLE_Z_MNI = 20.0
 #: axial slab written to disk (MNI z range, mm).
 SLAB_Z_MM = (-4.0, 40.0)
 #: output field of view (MNI mm, inclusive) — the standard 91×109×91 grid at 2 mm.

@@ -41,6 +41,7 @@ import functools
 import io
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,15 +50,8 @@ import pandas as pd
 from PIL import Image
 
 from ...utils import LdbenchError, atomic_dir, progress
+from ..adapters.chexpert import CHEXPERT_COLUMNS, CHEXPERT_LABELS
 
-#: CheXpert's 14 label columns, in the order of the real CSV.
-CHEXPERT_LABELS = (
-    "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
-    "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other",
-    "Fracture", "Support Devices",
-)
-#: the real CheXpert CSV header
-CHEXPERT_COLUMNS = ("Path", "Sex", "Age", "Frontal/Lateral", "AP/PA") + CHEXPERT_LABELS
 #: findings the phantom renders (all CheXpert labels except "No Finding")
 FINDINGS = CHEXPERT_LABELS[1:]
 JPEG_QUALITY = 90
@@ -274,77 +268,147 @@ def _frng(spec: CxrSpec, finding: str) -> np.random.Generator:
     return np.random.default_rng([int(spec.anatomy_seed), 100 + FINDINGS.index(finding)])
 
 
-def _render(spec: CxrSpec) -> CxrRender:
-    an = _Anatomy(spec)
-    n = spec.image_size
-    u, v = an.u, an.v
-    px = 2.0 / n  # one pixel in (u, v) units
-    e = max(0.025, 1.5 * px)  # edge softness of organ boundaries
-    sev = dict(spec.findings)
-    regions: dict[str, np.ndarray] = {}
+@dataclass(eq=False)
+class _Canvas:
+    """State the anatomy leaves for the findings.
 
+    ``A`` is only ever updated in place: the order of the sums and its float32 dtype fix the image
+    bit for bit, so painters must keep them.
+    """
+
+    spec: CxrSpec
+    an: _Anatomy
+    e: float  # edge softness of organ boundaries
+    sev: dict[str, float]
+    ctr_big: float  # cardiothoracic ratio as drawn (enlarged by Cardiomegaly)
+    ecm_band: np.ndarray  # heights an enlarged cardiomediastinum widens
+    med_extra: np.ndarray  # that widening, which pushes the medial lung borders out
+    A: np.ndarray = field(init=False)  # attenuation along each ray
+    heart_soft: np.ndarray = field(init=False)
+    margins: dict[int, dict[str, np.ndarray]] = field(init=False)  # per side: signed distances to the lung borders
+    lung_mask: np.ndarray = field(init=False)
+    markings: np.ndarray = field(init=False)  # vessels; added after the in-lung findings
+    rib_layers: list[tuple[int, int, float, np.ndarray]] = field(init=False)  # (side, index, height, band)
+
+    @property
+    def u(self) -> np.ndarray:
+        return self.an.u
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.an.v
+
+    @property
+    def n(self) -> int:
+        return self.spec.image_size
+
+
+def _render(spec: CxrSpec) -> CxrRender:
+    c = _canvas(spec)
+    for paint in _ANATOMY:
+        paint(c)
+    regions = _draw_findings(c, _UNDER_MARKINGS)
+    c.A += c.markings
+    regions |= _draw_findings(c, _OVER_MARKINGS)
+    return CxrRender(_detector(spec, c.A), regions, c.lung_mask, float(c.ctr_big), spec)
+
+
+def _draw_findings(c: _Canvas, table: dict[str, _Draw]) -> dict[str, np.ndarray]:
+    regions: dict[str, np.ndarray] = {}
+    for name, draw in table.items():
+        if name in c.sev and (region := draw(c, c.sev[name])) is not None:
+            regions[name] = region
+    return regions
+
+
+# ------------------------------------------------------------------------------------ anatomy
+
+
+def _canvas(spec: CxrSpec) -> _Canvas:
+    """Heart size and mediastinal width are set up front: the lung borders are cut along them."""
+    an = _Anatomy(spec)
+    v = an.v
+    px = 2.0 / spec.image_size  # one pixel in (u, v) units
+    e = max(0.025, 1.5 * px)
+    sev = dict(spec.findings)
     ctr = an.ctr_normal + (0.04 if spec.view == "AP" else 0.0)
     ctr_big = ctr + 0.08 + 0.14 * sev.get("Cardiomegaly", 0.0) if "Cardiomegaly" in sev else ctr
     ecm = sev.get("Enlarged Cardiomediastinum", 0.0)
     ecm_band = np.where((v > an.v_top - 0.05) & (v < an.heart_cy - 0.1), 1.0, 0.0).astype(np.float32)
     med_extra = 0.06 * ecm * ecm_band * _ss((v - an.v_top + 0.05) / 0.1) * _ss((an.heart_cy - 0.1 - v) / 0.1)
+    return _Canvas(spec, an, e, sev, ctr_big, ecm_band, med_extra)
 
-    # ------------------------------------------------------------------ body and soft tissue
+
+def _body(c: _Canvas) -> None:
+    """Body outline and soft tissue, out of which the lungs are carved."""
+    an, u, v = c.an, c.u, c.v
     bv = [-1.2, -0.90, -0.80, -0.66, -0.50, -0.3, 0.2, 0.6, 1.2]
     bw = [0.17, 0.19, 0.55, 0.93, 1.02, an.w0 + 0.13, an.w0 + 0.11, an.w0 + 0.09, an.w0 + 0.11]
     bwidth = np.interp(v, bv, bw).astype(np.float32)
     body = np.sqrt(np.clip(1.0 - (u / bwidth) ** 2, 0, 1))
-    A = 0.62 * body * _ss((1.0 - np.abs(u) / bwidth) / 0.04)
+    c.A = 0.62 * body * _ss((1.0 - np.abs(u) / bwidth) / 0.04)
     # mediastinum (great vessels, trachea) and abdomen below the diaphragm
-    A += 0.22 * _ss((an.mediast + 0.03 - np.abs(u)) / 0.05) * _ss((an.heart_cy - v) / 0.1) * _ss((v + 0.95) / 0.2)
+    c.A += 0.22 * _ss((an.mediast + 0.03 - np.abs(u)) / 0.05) * _ss((an.heart_cy - v) / 0.1) * _ss((v + 0.95) / 0.2)
     trachea = _ss((0.028 - np.abs(u - 0.004 * (v + 0.4))) / 0.012) * _ss((-0.30 - v) / 0.06) * _ss((v + 0.95) / 0.1)
-    A -= 0.10 * trachea
-    heart_soft = _heart_mask(an, ctr_big, 2 * e)
+    c.A -= 0.10 * trachea
+    c.heart_soft = _heart_mask(an, c.ctr_big, 2 * c.e)
     for s in (-1, 1):
         # the heart and the left hemidiaphragm are one silhouette: no edge where they meet
-        A += 0.20 * _ss((v - an.diaphragm(s, s * u)) / 0.08) * _ss((s * u + 0.02) / 0.04) * (1 - heart_soft)
+        c.A += 0.20 * _ss((v - an.diaphragm(s, s * u)) / 0.08) * _ss((s * u + 0.02) / 0.04) * (1 - c.heart_soft)
     # humeral heads, scapulae
     for s in (-1, 1):
         r = np.sqrt((u - s * 0.90) ** 2 + (v + 0.68) ** 2) / 0.11
-        A += 0.22 * an.bone * np.sqrt(np.clip(1 - r**2, 0, 1))
+        c.A += 0.22 * an.bone * np.sqrt(np.clip(1 - r**2, 0, 1))
         sc = np.sqrt(((s * u - 0.64) / 0.14) ** 2 + ((v + 0.36) / 0.30) ** 2)
-        A += (0.08 if spec.view == "AP" else 0.04) * an.bone * _ss((1 - sc) / 0.3)
+        c.A += (0.08 if c.spec.view == "AP" else 0.04) * an.bone * _ss((1 - sc) / 0.3)
     if an.breast:
         for s in (-1, 1):
             r2 = ((s * u - 0.45) / (0.28 * an.breast_size + 0.05)) ** 2 + ((v - 0.40) / 0.24) ** 2
-            A += 0.16 * an.breast_size * _ss((1 - r2) / 0.6) * _ss((0.64 - v) / 0.05)
+            c.A += 0.16 * an.breast_size * _ss((1 - r2) / 0.6) * _ss((0.64 - v) / 0.05)
 
-    # ------------------------------------------------------------------ lungs
+
+def _lungs(c: _Canvas) -> None:
+    """Aerated lungs; their markings are kept aside so a pneumothorax can erase them first."""
+    an, u, v, e = c.an, c.u, c.v, c.e
     lungs_thick = np.zeros_like(u)
-    lung_mask = np.zeros(u.shape, dtype=bool)
-    margins = {}
+    c.lung_mask = np.zeros(u.shape, dtype=bool)
+    c.margins = {}
     for s in (-1, 1):
-        m = _lung_margins(an, s, ctr_big, med_extra)
-        margins[s] = m
+        m = _lung_margins(an, s, c.ctr_big, c.med_extra)
+        c.margins[s] = m
         mm = np.minimum.reduce(list(m.values()))
-        margins[s]["min"] = mm
+        m["min"] = mm
         # thickness grows away from the chest wall and diaphragm; the medial (heart, mediastinum)
         # border only cuts the lung off, so a larger heart changes nothing beyond its own border
         wall = np.minimum(np.minimum(m["lat"], m["top"]), m["dia"])
         lungs_thick += _ss(mm / e) * (0.45 + 0.55 * _ss(wall / 0.25))
-        lung_mask |= mm > 0
-    A -= 0.50 * lungs_thick
+        c.lung_mask |= mm > 0
+    c.A -= 0.50 * lungs_thick
     # hilar vessels and lung markings (fade towards the periphery)
-    markings = np.zeros_like(u)
+    c.markings = np.zeros_like(u)
     for s in (-1, 1):
         rh = np.sqrt((u - s * 0.16) ** 2 + ((v - an.heart_cy + 0.22) / 1.4) ** 2)
-        markings += 0.10 * np.exp(-(rh / 0.07) ** 2)
-        markings += lungs_thick * np.clip(1 - rh / 0.8, 0, 1) ** 1.2 * (
+        c.markings += 0.10 * np.exp(-(rh / 0.07) ** 2)
+        c.markings += lungs_thick * np.clip(1 - rh / 0.8, 0, 1) ** 1.2 * (
             0.030 * np.clip(an.marking, -1.0, 3) + 0.015 * an.marking_coarse)
-    # gastric bubble under the left hemidiaphragm
-    sx, sy, sr = an.stomach
+
+
+def _gastric_bubble(c: _Canvas) -> None:
+    """Air under the left hemidiaphragm: a landmark for situs and for free air."""
+    u, v = c.u, c.v
+    sx, sy, sr = c.an.stomach
     rb = np.sqrt(((u - sx) / sr) ** 2 + ((v - sy) / (0.6 * sr)) ** 2)
-    A -= 0.18 * _ss((1 - rb) / 0.3) * (v > an.diaphragm(1, u) + 0.02)
+    c.A -= 0.18 * _ss((1 - rb) / 0.3) * (v > c.an.diaphragm(1, u) + 0.02)
 
-    # ------------------------------------------------------------------ heart (soft tissue between the lungs)
-    A += 0.20 * heart_soft
 
-    # ------------------------------------------------------------------ bones
+def _heart(c: _Canvas) -> None:
+    """Soft tissue exactly between the lung borders, so a larger heart shows only within its own."""
+    c.A += 0.20 * c.heart_soft
+
+
+def _bones(c: _Canvas) -> None:
+    """Spine, ribs and clavicles, summed first so age scales their density together."""
+    an, u, v = c.an, c.u, c.v
     bones = np.zeros_like(u)
     period = 0.085
     phase = (v - an.rib_phase) / period
@@ -354,6 +418,19 @@ def _render(spec: CxrSpec) -> CxrRender:
     for s in (-1, 1):
         ped = np.sqrt(((u - s * 0.04) / 0.011) ** 2 + ((phase - np.round(phase) + 0.2) / 0.13) ** 2)
         bones += 0.04 * _ss((1 - ped) / 0.4) * (v > -0.75)
+    c.rib_layers = _ribs(an, bones)
+    # clavicles
+    clav_tilt = 0.09 if c.spec.view == "PA" else 0.02
+    for s in (-1, 1):
+        pts = _bezier((s * 0.06, -0.64), (s * 0.34, -0.64 - clav_tilt), (s * 0.68, -0.74 - clav_tilt / 2), 12)
+        d = _polyline_dist(u, v, pts) / 0.026
+        bones += 0.22 * _ss((1 - d) / 0.3) * (0.75 + 0.25 * np.minimum(d, 1) ** 2)
+    c.A += an.bone * bones
+
+
+def _ribs(an: _Anatomy, bones: np.ndarray) -> list[tuple[int, int, float, np.ndarray]]:
+    """Adds the ribs to ``bones``; returns the posterior ones so a fracture can break one."""
+    u, v = an.u, an.v
     rib_layers = []
     L = an.w0 + 0.05
     for s in (-1, 1):
@@ -375,149 +452,213 @@ def _render(spec: CxrSpec) -> CxrRender:
             c_ant = v_i + 0.24 + 0.22 * (1 - np.clip(xw / L, 0, 1))
             d_a = np.abs(vw - c_ant) / (hw * 1.4)
             bones[rows, cols] += 0.035 * _ss((1 - d_a) / 0.5) * _ss((xw - 0.22) / 0.06) * along
-    # clavicles
-    clav_tilt = 0.09 if spec.view == "PA" else 0.02
+    return rib_layers
+
+
+#: painted in this order (the order of the sums is part of the image)
+_ANATOMY: tuple[Callable[[_Canvas], None], ...] = (_body, _lungs, _gastric_bubble, _heart, _bones)
+
+
+# ------------------------------------------------------------------------------------ findings
+# Each adds its attenuation to ``c.A`` and returns the mask where it may change pixels (None: not drawn).
+
+
+def _cardiomegaly(c: _Canvas, sev: float) -> np.ndarray:
+    """The heart was already drawn at ``ctr_big`` (the lungs are cut along it); only the region is left."""
+    return _heart_region(c.an, c.ctr_big, c.e)
+
+
+def _enlarged_cardiomediastinum(c: _Canvas, sev: float) -> np.ndarray:
+    """The widening is already in the medial lung margins (``med_extra``); only the region is left."""
+    return (c.ecm_band > 0) & (np.abs(c.u) < c.an.mediast + c.an.knob + 0.08 + c.e)
+
+
+def _pleural_effusion(c: _Canvas, sev: float) -> np.ndarray:
+    """Fluid layers dependently, so it blunts the costophrenic angle and climbs the lateral wall."""
+    an, u, v, e = c.an, c.u, c.v, c.e
+    rng = _frng(c.spec, "Pleural Effusion")
+    r = rng.random()
+    sides = (-1,) if r < 0.4 else ((1,) if r < 0.7 else (-1, 1))
+    reg = np.zeros(u.shape, dtype=bool)
+    for s in sides:
+        m = c.margins[s]
+        x = s * u
+        h = (0.10 + 0.25 * sev) * (0.85 + 0.3 * rng.random())
+        frac = np.clip((x - 0.1) / an.w0, 0, 1)
+        meniscus = an.v_cp - h - 0.10 * sev * frac**2
+        # density rises over ~0.1 below the meniscus (layering fluid, thicker towards the base)
+        fluid = _ss((v - meniscus) / 0.10) * _ss(m["min"] / e) * _ss((s * u - 0.02) / 0.02)
+        c.A += (0.40 + 0.15 * _ss((v - meniscus - 0.1) / 0.2)) * fluid
+        reg |= fluid > 0
+    return reg
+
+
+def _consolidation(c: _Canvas, sev: float) -> np.ndarray:
+    """Dense lobar opacity; the spared bronchi stay dark (air bronchograms)."""
+    an, u, v, n = c.an, c.u, c.v, c.n
+    rng = _frng(c.spec, "Consolidation")
+    s = -1 if rng.random() < 0.6 else 1
+    cx, cy = s * an.w0 * rng.uniform(0.35, 0.65), rng.uniform(-0.2, 0.35)
+    rx, ry = rng.uniform(0.13, 0.2), rng.uniform(0.12, 0.2)
+    zone = ((u - cx) / rx) ** 2 + ((v - cy) / ry) ** 2
+    edge = _smooth_noise(rng, n, 4.0 * n / 256)
+    dens = _ss((1.0 - zone + 0.25 * edge) / 0.6)
+    bronch = np.clip(_smooth_noise(rng, n, 0.8 * n / 256), 0, None)
+    dens = dens * (1.0 - 0.25 * _ss(bronch - 1.2))
+    layer = 0.30 * sev * dens * (0.85 + 0.15 * np.clip(an.marking, -1, 1)) * _ss(c.margins[s]["min"] / c.e)
+    c.A += layer
+    return layer > 0
+
+
+def _pneumonia(c: _Canvas, sev: float) -> np.ndarray:
+    """Patchy, ill-defined airspace opacity (unlike a consolidation's solid lobe), denser centrally."""
+    an, u, v, n = c.an, c.u, c.v, c.n
+    rng = _frng(c.spec, "Pneumonia")
+    s = -1 if rng.random() < 0.55 else 1
+    cx, cy = s * an.w0 * rng.uniform(0.3, 0.7), rng.uniform(-0.3, 0.35)
+    zone = ((u - cx) / 0.26) ** 2 + ((v - cy) / 0.24) ** 2
+    patch = _ss((_smooth_noise(rng, n, 5.0 * n / 256) + 0.2) / 1.2)
+    layer = 0.32 * sev * _ss((1 - zone) / 0.8) * (0.2 + 0.8 * patch) * _ss(c.margins[s]["min"] / c.e)
+    c.A += layer
+    return layer > 0
+
+
+def _lung_opacity(c: _Canvas, sev: float) -> np.ndarray | None:
+    """Drawn only when no more specific opacity already explains the label."""
+    if any(k in c.sev for k in ("Consolidation", "Pneumonia", "Edema", "Atelectasis")):
+        return None
+    an, u, v = c.an, c.u, c.v
+    rng = _frng(c.spec, "Lung Opacity")
+    s = -1 if rng.random() < 0.5 else 1
+    cx, cy = s * an.w0 * rng.uniform(0.3, 0.7), rng.uniform(-0.35, 0.35)
+    zone = ((u - cx) / 0.2) ** 2 + ((v - cy) / 0.2) ** 2
+    layer = 0.25 * sev * _ss((1 - zone) / 0.6) * (0.7 + 0.3 * np.clip(an.marking_coarse, -1, 1)) * _ss(c.margins[s]["min"] / c.e)
+    c.A += layer
+    return layer > 0
+
+
+def _edema(c: _Canvas, sev: float) -> np.ndarray:
+    """Bilateral perihilar ("bat-wing") haze: no random draw, edema is symmetric."""
+    u, v = c.u, c.v
+    layer = np.zeros_like(u)
     for s in (-1, 1):
-        pts = _bezier((s * 0.06, -0.64), (s * 0.34, -0.64 - clav_tilt), (s * 0.68, -0.74 - clav_tilt / 2), 12)
-        d = _polyline_dist(u, v, pts) / 0.026
-        bones += 0.22 * _ss((1 - d) / 0.3) * (0.75 + 0.25 * np.minimum(d, 1) ** 2)
-    A += an.bone * bones
+        rh = ((u - s * 0.2) / 0.45) ** 2 + ((v + 0.02) / 0.55) ** 2
+        layer += 0.30 * sev * np.clip(1 - rh, 0, None) ** 2 * _ss(c.margins[s]["min"] / c.e)
+    c.A += layer
+    return layer > 0
 
-    # ------------------------------------------------------------------ findings
-    if "Cardiomegaly" in sev:
-        regions["Cardiomegaly"] = _heart_region(an, ctr_big, e)
-    if "Enlarged Cardiomediastinum" in sev:
-        regions["Enlarged Cardiomediastinum"] = (ecm_band > 0) & (np.abs(u) < an.mediast + an.knob + 0.08 + e)
 
-    if "Pleural Effusion" in sev:
-        s_ = sev["Pleural Effusion"]
-        rng = _frng(spec, "Pleural Effusion")
-        r = rng.random()
-        sides = (-1,) if r < 0.4 else ((1,) if r < 0.7 else (-1, 1))
-        reg = np.zeros(u.shape, dtype=bool)
-        for s in sides:
-            m = margins[s]
-            x = s * u
-            h = (0.10 + 0.25 * s_) * (0.85 + 0.3 * rng.random())
-            frac = np.clip((x - 0.1) / an.w0, 0, 1)
-            meniscus = an.v_cp - h - 0.10 * s_ * frac**2
-            # density rises over ~0.1 below the meniscus (layering fluid, thicker towards the base)
-            fluid = _ss((v - meniscus) / 0.10) * _ss(m["min"] / e) * _ss((s * u - 0.02) / 0.02)
-            A += (0.40 + 0.15 * _ss((v - meniscus - 0.1) / 0.2)) * fluid
-            reg |= fluid > 0
-        regions["Pleural Effusion"] = reg
+def _atelectasis(c: _Canvas, sev: float) -> np.ndarray:
+    """Plate-like band just above a hemidiaphragm, where collapse is commonest."""
+    an, u, v = c.an, c.u, c.v
+    rng = _frng(c.spec, "Atelectasis")
+    s = -1 if rng.random() < 0.5 else 1
+    cx = s * an.w0 * rng.uniform(0.35, 0.6)
+    cy = an.dome[s] - rng.uniform(0.06, 0.14)
+    slope = rng.uniform(-0.25, 0.25)
+    d = np.abs((v - cy) - slope * (u - cx)) / (0.012 + 0.012 * sev)
+    band = _ss((1 - d) / 0.9) * _ss((1 - np.abs(u - cx) / 0.17) / 0.4)
+    layer = 0.25 * sev * band * _ss(c.margins[s]["min"] / c.e)
+    c.A += layer
+    return layer > 0
 
-    if "Consolidation" in sev:
-        s_ = sev["Consolidation"]
-        rng = _frng(spec, "Consolidation")
-        s = -1 if rng.random() < 0.6 else 1
-        cx, cy = s * an.w0 * rng.uniform(0.35, 0.65), rng.uniform(-0.2, 0.35)
-        rx, ry = rng.uniform(0.13, 0.2), rng.uniform(0.12, 0.2)
-        zone = ((u - cx) / rx) ** 2 + ((v - cy) / ry) ** 2
-        edge = _smooth_noise(rng, n, 4.0 * n / 256)
-        dens = _ss((1.0 - zone + 0.25 * edge) / 0.6)
-        bronch = np.clip(_smooth_noise(rng, n, 0.8 * n / 256), 0, None)
-        dens = dens * (1.0 - 0.25 * _ss(bronch - 1.2))
-        layer = 0.30 * s_ * dens * (0.85 + 0.15 * np.clip(an.marking, -1, 1)) * _ss(margins[s]["min"] / e)
-        A += layer
-        regions["Consolidation"] = layer > 0
-    if "Pneumonia" in sev:
-        s_ = sev["Pneumonia"]
-        rng = _frng(spec, "Pneumonia")
-        s = -1 if rng.random() < 0.55 else 1
-        cx, cy = s * an.w0 * rng.uniform(0.3, 0.7), rng.uniform(-0.3, 0.35)
-        zone = ((u - cx) / 0.26) ** 2 + ((v - cy) / 0.24) ** 2
-        # patchy, ill-defined airspace opacity: soft-thresholded smooth noise, denser centrally
-        patch = _ss((_smooth_noise(rng, n, 5.0 * n / 256) + 0.2) / 1.2)
-        layer = 0.32 * s_ * _ss((1 - zone) / 0.8) * (0.2 + 0.8 * patch) * _ss(margins[s]["min"] / e)
-        A += layer
-        regions["Pneumonia"] = layer > 0
-    if "Lung Opacity" in sev and not any(k in sev for k in ("Consolidation", "Pneumonia", "Edema", "Atelectasis")):
-        s_ = sev["Lung Opacity"]
-        rng = _frng(spec, "Lung Opacity")
-        s = -1 if rng.random() < 0.5 else 1
-        cx, cy = s * an.w0 * rng.uniform(0.3, 0.7), rng.uniform(-0.35, 0.35)
-        zone = ((u - cx) / 0.2) ** 2 + ((v - cy) / 0.2) ** 2
-        layer = 0.25 * s_ * _ss((1 - zone) / 0.6) * (0.7 + 0.3 * np.clip(an.marking_coarse, -1, 1)) * _ss(margins[s]["min"] / e)
-        A += layer
-        regions["Lung Opacity"] = layer > 0
-    if "Edema" in sev:
-        s_ = sev["Edema"]
-        layer = np.zeros_like(u)
-        for s in (-1, 1):
-            rh = ((u - s * 0.2) / 0.45) ** 2 + ((v + 0.02) / 0.55) ** 2
-            layer += 0.30 * s_ * np.clip(1 - rh, 0, None) ** 2 * _ss(margins[s]["min"] / e)
-        A += layer
-        regions["Edema"] = layer > 0
-    if "Atelectasis" in sev:
-        s_ = sev["Atelectasis"]
-        rng = _frng(spec, "Atelectasis")
-        s = -1 if rng.random() < 0.5 else 1
-        cx = s * an.w0 * rng.uniform(0.35, 0.6)
-        cy = an.dome[s] - rng.uniform(0.06, 0.14)
-        slope = rng.uniform(-0.25, 0.25)
-        d = np.abs((v - cy) - slope * (u - cx)) / (0.012 + 0.012 * s_)
-        band = _ss((1 - d) / 0.9) * _ss((1 - np.abs(u - cx) / 0.17) / 0.4)
-        layer = 0.25 * s_ * band * _ss(margins[s]["min"] / e)
-        A += layer
-        regions["Atelectasis"] = layer > 0
-    if "Pneumothorax" in sev:
-        s_ = sev["Pneumothorax"]
-        rng = _frng(spec, "Pneumothorax")
-        s = -1 if rng.random() < 0.5 else 1
-        m = margins[s]
-        depth = 0.04 + 0.12 * s_
-        rim_d = np.minimum(m["lat"], m["top"])
-        upper = _ss((an.heart_cy - v) / 0.15)
-        rim = _ss((depth - rim_d) / 0.02) * _ss(m["min"] / e) * upper
-        # no lung markings in the rim, a little more lucent, and a thin visceral pleural line
-        A -= rim * (markings + 0.08)
-        line = _ss((1 - np.abs(rim_d - depth) / 0.008) / 0.5) * _ss(m["min"] / e) * upper
-        A += 0.10 * line
-        regions["Pneumothorax"] = (rim > 0) | (line > 0)
-    A += markings
-    if "Lung Lesion" in sev:
-        s_ = sev["Lung Lesion"]
-        rng = _frng(spec, "Lung Lesion")
-        s = -1 if rng.random() < 0.5 else 1
-        cx, cy = s * an.w0 * rng.uniform(0.35, 0.7), rng.uniform(-0.45, 0.25)
-        rad = 0.025 + 0.05 * s_
-        lob = 1 + 0.08 * np.sin(5 * np.arctan2(v - cy, u - cx) + rng.uniform(0, 6.3))
-        r = np.sqrt((u - cx) ** 2 + (v - cy) ** 2) / (rad * lob)
-        layer = (0.25 + 0.35 * s_) * np.sqrt(np.clip(1 - r**2, 0, 1))
-        A += layer
-        regions["Lung Lesion"] = layer > 0
-    if "Pleural Other" in sev:
-        s_ = sev["Pleural Other"]
-        rng = _frng(spec, "Pleural Other")
-        s = -1 if rng.random() < 0.5 else 1
-        m = margins[s]
-        cy = rng.uniform(-0.4, 0.2)
-        band = _ss((0.02 + 0.03 * s_ - np.abs(m["lat"])) / 0.01) * _ss((1 - np.abs(v - cy) / 0.25) / 0.3)
-        layer = 0.35 * s_ * band * (v > an.v_top)
-        A += layer
-        regions["Pleural Other"] = layer > 0
-    if "Fracture" in sev:
-        s_ = sev["Fracture"]
-        rng = _frng(spec, "Fracture")
-        s, i = (-1 if rng.random() < 0.5 else 1), int(rng.integers(3, 8))
-        rl = next(r for r in rib_layers if r[0] == s and r[1] == i)
-        fx = s * an.w0 * rng.uniform(0.55, 0.85)
-        col = int(np.clip((fx + 1) / 2 * n, 0, n - 1))
-        fy = float(rl[2][n // 2, col]) if np.ndim(rl[2]) else float(rl[2])
-        gap = _ss((1 - np.abs(u - fx) / (0.006 + 0.006 * s_)) / 0.5)
-        callus = np.exp(-(((u - fx) ** 2 + (v - fy) ** 2) / (0.02**2)))
-        callus = callus * (callus > 0.01)
-        layer = an.bone * (-0.20 * rl[3] * gap + 0.10 * s_ * callus)
-        A += layer
-        regions["Fracture"] = layer != 0
-    if "Support Devices" in sev:
-        rng = _frng(spec, "Support Devices")
-        dev = _devices(rng, u, v, an)
-        A += dev
-        regions["Support Devices"] = dev > 0
 
-    # ------------------------------------------------------------------ detector
+def _pneumothorax(c: _Canvas, sev: float) -> np.ndarray:
+    """Apical/lateral rim without lung markings (so drawn before they are added) and a pleural line."""
+    an, v = c.an, c.v
+    rng = _frng(c.spec, "Pneumothorax")
+    s = -1 if rng.random() < 0.5 else 1
+    m = c.margins[s]
+    depth = 0.04 + 0.12 * sev
+    rim_d = np.minimum(m["lat"], m["top"])
+    upper = _ss((an.heart_cy - v) / 0.15)
+    rim = _ss((depth - rim_d) / 0.02) * _ss(m["min"] / c.e) * upper
+    # no lung markings in the rim, a little more lucent, and a thin visceral pleural line
+    c.A -= rim * (c.markings + 0.08)
+    line = _ss((1 - np.abs(rim_d - depth) / 0.008) / 0.5) * _ss(m["min"] / c.e) * upper
+    c.A += 0.10 * line
+    return (rim > 0) | (line > 0)
+
+
+def _lung_lesion(c: _Canvas, sev: float) -> np.ndarray:
+    """A round, slightly lobulated nodule or mass; it grows with severity."""
+    an, u, v = c.an, c.u, c.v
+    rng = _frng(c.spec, "Lung Lesion")
+    s = -1 if rng.random() < 0.5 else 1
+    cx, cy = s * an.w0 * rng.uniform(0.35, 0.7), rng.uniform(-0.45, 0.25)
+    rad = 0.025 + 0.05 * sev
+    lob = 1 + 0.08 * np.sin(5 * np.arctan2(v - cy, u - cx) + rng.uniform(0, 6.3))
+    r = np.sqrt((u - cx) ** 2 + (v - cy) ** 2) / (rad * lob)
+    layer = (0.25 + 0.35 * sev) * np.sqrt(np.clip(1 - r**2, 0, 1))
+    c.A += layer
+    return layer > 0
+
+
+def _pleural_other(c: _Canvas, sev: float) -> np.ndarray:
+    """Pleural thickening along the lateral chest wall, not confined to the lung field."""
+    v = c.v
+    rng = _frng(c.spec, "Pleural Other")
+    s = -1 if rng.random() < 0.5 else 1
+    m = c.margins[s]
+    cy = rng.uniform(-0.4, 0.2)
+    band = _ss((0.02 + 0.03 * sev - np.abs(m["lat"])) / 0.01) * _ss((1 - np.abs(v - cy) / 0.25) / 0.3)
+    layer = 0.35 * sev * band * (v > c.an.v_top)
+    c.A += layer
+    return layer > 0
+
+
+def _fracture(c: _Canvas, sev: float) -> np.ndarray:
+    """A gap across one posterior rib with callus beside it."""
+    an, u, v, n = c.an, c.u, c.v, c.n
+    rng = _frng(c.spec, "Fracture")
+    s, i = (-1 if rng.random() < 0.5 else 1), int(rng.integers(3, 8))
+    rl = next(r for r in c.rib_layers if r[0] == s and r[1] == i)
+    fx = s * an.w0 * rng.uniform(0.55, 0.85)
+    col = int(np.clip((fx + 1) / 2 * n, 0, n - 1))
+    fy = float(rl[2][n // 2, col]) if np.ndim(rl[2]) else float(rl[2])
+    gap = _ss((1 - np.abs(u - fx) / (0.006 + 0.006 * sev)) / 0.5)
+    callus = np.exp(-(((u - fx) ** 2 + (v - fy) ** 2) / (0.02**2)))
+    callus = callus * (callus > 0.01)
+    layer = an.bone * (-0.20 * rl[3] * gap + 0.10 * sev * callus)
+    c.A += layer
+    return layer != 0
+
+
+def _support_devices(c: _Canvas, sev: float) -> np.ndarray:
+    """Devices are present or not: severity does not scale them."""
+    dev = _devices(_frng(c.spec, "Support Devices"), c.u, c.v, c.an)
+    c.A += dev
+    return dev > 0
+
+
+_Draw = Callable[[_Canvas, float], "np.ndarray | None"]
+
+#: Findings in drawing order (the order of the sums is part of the image).  These go in before the
+#: lung markings are added, so opacities lie beneath the vessels and a pneumothorax can erase them …
+_UNDER_MARKINGS: dict[str, _Draw] = {
+    "Cardiomegaly": _cardiomegaly,
+    "Enlarged Cardiomediastinum": _enlarged_cardiomediastinum,
+    "Pleural Effusion": _pleural_effusion,
+    "Consolidation": _consolidation,
+    "Pneumonia": _pneumonia,
+    "Lung Opacity": _lung_opacity,
+    "Edema": _edema,
+    "Atelectasis": _atelectasis,
+    "Pneumothorax": _pneumothorax,
+}
+#: … and these on top of them.
+_OVER_MARKINGS: dict[str, _Draw] = {
+    "Lung Lesion": _lung_lesion,
+    "Pleural Other": _pleural_other,
+    "Fracture": _fracture,
+    "Support Devices": _support_devices,
+}
+assert sorted([*_UNDER_MARKINGS, *_OVER_MARKINGS]) == sorted(FINDINGS), "every finding needs exactly one painter"
+
+
+def _detector(spec: CxrSpec, A: np.ndarray) -> np.ndarray:
+    """Exposure, window, gamma and noise come from ``noise_seed`` alone, so findings never change them."""
+    n = spec.image_size
     nrng = np.random.default_rng([int(spec.noise_seed), 1])
     k = 1.7 * (1.0 + 0.08 * nrng.uniform(-1, 1))
     img = 1.0 - np.exp(-k * np.clip(A, 0, None))
@@ -526,8 +667,7 @@ def _render(spec: CxrSpec) -> CxrRender:
     img = np.clip((img - lo) / (hi - lo), 0, 1) ** gamma
     sigma = float(nrng.uniform(0.008, 0.02))
     noise = nrng.standard_normal((n, n)).astype(np.float32)
-    img = np.clip(img + sigma * noise * (0.5 + 0.5 * np.sqrt(img)), 0, 1).astype(np.float32)
-    return CxrRender(img, regions, lung_mask, float(ctr_big), spec)
+    return np.clip(img + sigma * noise * (0.5 + 0.5 * np.sqrt(img)), 0, 1).astype(np.float32)
 
 
 def _heart_mask(an: _Anatomy, ctr: float, e: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Training and sampling throughput: the diffusers recipe against this package, on one model.
 
-``benchmarks/throughput.py`` is the command line. Every variant runs in the same process, on the
+``benchmarks/throughput.py`` is the command line; this harness lives beside it, outside the
+library, because nothing in the pipeline uses it. Every variant runs in the same process, on the
 same device, on copies of the same random-weight model:
 
 - ``recipe``: the inner loop of diffusers' ``examples/text_to_image/train_text_to_image.py``,
@@ -32,12 +33,15 @@ from unittest import mock
 import torch
 import torch.nn.functional as F
 
-from .methods import MethodConfig, get_strategy
-from .methods.strategies import FINETUNING_METHODS
-from .models import Components, build_tiny_components
-from .runtime import Performance, prepare_for_inference
-from .sample import generate
-from .train import LatentSet, TrainSettings, tokenize, train
+from ldbench.encoding import tokenize
+from ldbench.methods import MethodConfig, finetuning_methods, get_strategy
+from ldbench.models import Components, build_tiny_components
+from ldbench.runtime import Performance, prepare_for_inference
+from ldbench.sample import generate
+from ldbench.settings import PerformanceSettings, TrainSettings
+from ldbench.train import LatentSet, train
+
+FINETUNING_METHODS = tuple(finetuning_methods())
 
 #: Stable Diffusion 1.5's shapes (random weights): UNet 859.5 M, VAE 83.7 M, text encoder 123 M parameters.
 SD15_SHAPES = {
@@ -262,8 +266,8 @@ def measure_recipe(model: Components, s: BenchSettings, device: torch.device) ->
 
 
 def _training_inputs(model: Components, method: str, s: BenchSettings):
-    """Strategy, cached latents and (DreamBooth) prior set whose UNet batch is ``s.batch_size``."""
-    strategy = get_strategy(method, MethodConfig(lr=1e-5, num_class_images=4))
+    """Strategy, cached latents and (DreamBooth, Custom Diffusion) prior set whose UNet batch is ``s.batch_size``."""
+    strategy = get_strategy(method, MethodConfig(lr=1e-5, prior_loss_weight=1.0))
     latent_size = model.unet.config.sample_size
     gen = torch.Generator().manual_seed(s.seed)
     n_latents = max(64, s.batch_size)
@@ -272,7 +276,7 @@ def _training_inputs(model: Components, method: str, s: BenchSettings):
     prompts = [p.replace("brain MRI", phrase) for p in _prompts(n_latents)]
     data = LatentSet(torch.randn(shape, generator=gen), torch.rand(shape, generator=gen) * 0.1, prompts)
     batch_size, prior = s.batch_size, None
-    if strategy.prior_prompt("brain MRI") is not None:  # half instance, half class images, as train_dreambooth.py
+    if strategy.uses_class_images:  # half instance, half class images, as train_dreambooth.py
         batch_size = max(1, s.batch_size // 2)
         prior = LatentSet(torch.randn(shape, generator=gen), torch.rand(shape, generator=gen) * 0.1, ["a brain MRI"] * n_latents)
     return strategy, data, prior, batch_size
@@ -456,8 +460,9 @@ def run(s: BenchSettings, log: Callable[[str], None] = print) -> dict:
     """Every variant in turn; returns a JSON-ready report."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     levers = {"auto": None, "on": True, "off": False}[s.levers]
-    perf_cfg = {} if levers is None else {"compile": levers, "cuda_graphs": levers, "channels_last": levers}
-    perf = Performance.from_config({"performance": perf_cfg}, device)
+    switch = "auto" if levers is None else levers
+    perf = Performance.from_settings(PerformanceSettings(compile=switch, cuda_graphs=switch, channels_last=switch, inference_precision="auto",
+                                                         gradient_checkpointing=s.gradient_checkpointing), device)
     model = build_model(s.preset, s.seed)
     log(f"model: preset {s.preset}, {model.vae.config.sample_size} px, UNet {sum(p.numel() for p in model.unet.parameters()) / 1e6:.1f} M parameters, on {device}")
     results = []

@@ -1,0 +1,106 @@
+"""What a dataset kind (brain MRI, chest X-ray, …) is to the pipeline.
+
+Everything that differs between kinds is answered by one :class:`DatasetKind` object: which
+adapters read its real sources and which layout its phantom writes, how a raw image becomes a
+slice, the label columns of its slice table, the condition phrase of its prompts, the classes of
+its overview figure, its counterfactual tasks and their ground truth.
+
+Nothing here imports torch or the heavy data modules at import time: the Snakefile validates
+datasets against the registry when it parses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class CounterfactualTask:
+    """One attribute changed: the prompt's change, the phantom's change and the classifier target."""
+
+    name: str
+    rows_query: str  # pandas query selecting the source rows
+    changes: Mapping[str, Any]  # slice-table columns set on the target row (what the prompt says)
+    truth: Mapping[str, Any]  # attributes changed in the phantom render (ground truth)
+    target_label: str  # classifier column whose probability should move
+    target_value: int  # 1: the edit should show it, 0: the edit should remove it
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """A phantom image as preprocessing stored it, the same subject with the task's change, and the
+    pixels that change may touch."""
+
+    factual: np.ndarray
+    truth: np.ndarray
+    region: np.ndarray
+
+
+class DatasetKind:
+    """Base class; one subclass per kind in this package (``ldbench.kinds``) registers itself."""
+
+    name: ClassVar[str] = "base"
+    #: real sources (adapter names) besides "phantom"
+    real_sources: ClassVar[tuple[str, ...]] = ()
+    #: columns the adapter's table must have
+    required_columns: ClassVar[tuple[str, ...]] = ("path", "subject", "visit", "age", "sex")
+    #: JSON schema of the kind's own keys in ``datasets.<name>`` and of its ``phantom`` block
+    options_schema: ClassVar[dict[str, dict]] = {}
+    phantom_schema: ClassVar[dict[str, dict]] = {}
+    #: overview figure: age-group bin edges
+    age_bins: ClassVar[tuple[int, ...]] = (0, 200)
+    counterfactual_tasks: ClassVar[tuple[CounterfactualTask, ...]] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return ("phantom", *self.real_sources)
+
+    # ------------------------------------------------------------------ raw data
+    def phantom_arguments(self, phantom: Mapping[str, Any], seed: int, image_size: int) -> dict[str, Any]:
+        """Everything that determines a phantom dataset: what :meth:`make_phantom` writes and what
+        :meth:`phantom_specs` recovers the ground truth from."""
+        raise NotImplementedError
+
+    def make_phantom(self, out_root: Path, arguments: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def read_source(self, source: str, root: Path, options: Mapping[str, Any]) -> pd.DataFrame:
+        """The adapter's table (one row per raw image or volume) of ``source`` under ``root``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ slices
+    def slice_name(self, row: Any) -> str:
+        """File stem of a raw row's slice (unique suffixes are added by the caller)."""
+        raise NotImplementedError
+
+    def load_pixels(self, path: str, image_size: int, options: Mapping[str, Any]) -> np.ndarray:
+        """The uint8 (image_size, image_size) image of one raw file; LdbenchError if unreadable."""
+        raise NotImplementedError
+
+    def add_labels(self, table: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+        """The slice table with this kind's label columns from the adapter rows ``raw`` (same order)."""
+        raise NotImplementedError
+
+    def condition_text(self, row: Mapping[str, Any]) -> str:
+        """The disease part of a prompt ("Alzheimer's disease", "cardiomegaly and pleural effusion")."""
+        raise NotImplementedError
+
+    def overview_classes(self, slices: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+        """(class name, row mask) of the rows of the data overview figure."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ ground truth
+    def phantom_specs(self, arguments: Mapping[str, Any]) -> pd.DataFrame:
+        """subject, visit (as in the slice table) and ``spec`` of every image of a phantom dataset."""
+        raise NotImplementedError
+
+    def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+        raise NotImplementedError

@@ -1,0 +1,103 @@
+"""Chest X-ray: CheXpert radiographs (or the CheXpert-layout phantom) → square grayscale images."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .base import CounterfactualTask, DatasetKind, GroundTruth
+
+#: CheXpert findings in the slice table, used in prompts (in this order) and as classifier targets
+FINDINGS = ("Cardiomegaly", "Pleural Effusion", "Consolidation", "Pneumonia", "Support Devices")
+NO_FINDING = "No Finding"
+
+
+class Cxr(DatasetKind):
+    name = "cxr"
+    real_sources = ("chexpert",)
+    options_schema: ClassVar[dict] = {
+        "uncertain_policy": {"enum": ["zeros", "ones", "ignore"], "default": "zeros",
+                             "description": "CheXpert's uncertain (−1) labels: U-Zeros, U-Ones, or ignored (NaN, masked out of the loss)"},
+        "frontal_only": {"type": "boolean", "default": True, "description": "drop lateral views"},
+    }
+    phantom_schema: ClassVar[dict] = {
+        "n_patients": {"type": "integer", "minimum": 8, "default": 600, "description": "phantom patients"},
+    }
+    age_bins = (0, 45, 65, 200)
+    counterfactual_tasks = (
+        CounterfactualTask("No Finding → Cardiomegaly", "`label_No Finding` == 1", {"label_Cardiomegaly": 1, "label_No Finding": 0},
+                           {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1),
+        CounterfactualTask("Cardiomegaly → No Finding", "label_Cardiomegaly == 1", {"label_Cardiomegaly": 0}, {"cardiomegaly": 0.0},
+                           "label_Cardiomegaly", 0),
+    )
+
+    def phantom_arguments(self, phantom: Mapping[str, Any], seed: int, image_size: int) -> dict[str, Any]:
+        # rendered at 4× the model size (at least 128 px) and downsampled by preprocessing, as real radiographs are
+        return {"n": phantom["n_patients"], "seed": seed, "image_size": max(4 * image_size, 128)}
+
+    def make_phantom(self, out_root: Path, arguments: Mapping[str, Any]) -> None:
+        from ..data.phantoms.cxr import make_cxr_phantom_dataset
+
+        make_cxr_phantom_dataset(Path(out_root), n_patients=arguments["n"], seed=arguments["seed"], image_size=arguments["image_size"])
+
+    def read_source(self, source: str, root: Path, options: Mapping[str, Any]) -> Any:
+        from ..utils import LdbenchError
+
+        if source in ("phantom", "chexpert"):  # the phantom is written in CheXpert-v1.0-small's layout
+            from ..data.adapters.chexpert import read_chexpert
+
+            return read_chexpert(Path(root), uncertain_policy=options["uncertain_policy"], frontal_only=options["frontal_only"])
+        raise LdbenchError(f"unknown cxr source {source!r}; expected one of {self.sources}")
+
+    def slice_name(self, row: Any) -> str:
+        return f"{row.subject}_{row.visit}_{Path(str(row.path)).stem}"
+
+    def load_pixels(self, path: str, image_size: int, options: Mapping[str, Any]) -> Any:
+        from ..data.preprocess import cxr_image
+
+        return cxr_image(path, image_size)
+
+    def add_labels(self, table: Any, raw: Any) -> Any:
+        for f in FINDINGS:
+            col = f"label_{f}"
+            table[col] = raw[col].astype(float) if col in raw.columns else 0.0
+        present = table[[f"label_{f}" for f in FINDINGS]].fillna(0.0).to_numpy() == 1.0
+        table["findings"] = ["|".join(f for f, p in zip(FINDINGS, row) if p) or NO_FINDING for row in present]
+        table[f"label_{NO_FINDING}"] = (~present.any(axis=1)).astype(float)
+        if "view" in raw.columns:
+            table["view"] = raw["view"].astype(str)
+        for f in FINDINGS:  # integers where no label is NaN (policy "ignore" keeps NaN)
+            col = f"label_{f}"
+            if table[col].notna().all():
+                table[col] = table[col].astype(int)
+        table[f"label_{NO_FINDING}"] = table[f"label_{NO_FINDING}"].astype(int)
+        return table
+
+    def condition_text(self, row: Mapping[str, Any]) -> str:
+        # an uncertain label that the "ignore" policy left as NaN is not named in the prompt
+        present = [f.lower() for f in FINDINGS if float(row.get(f"label_{f}", 0)) == 1.0]
+        if not present:
+            return NO_FINDING.lower()
+        return " and ".join([", ".join(present[:-1]), present[-1]] if len(present) > 1 else present)
+
+    def overview_classes(self, slices: Any) -> list:
+        rows = [(NO_FINDING, slices["findings"] == NO_FINDING)]
+        for f in FINDINGS:
+            rows.append((f, slices[f"label_{f}"].fillna(0) == 1))
+        return rows
+
+    def phantom_specs(self, arguments: Mapping[str, Any]) -> Any:
+        import pandas as pd
+
+        from ..data.phantoms.cxr import draw_studies
+
+        s = draw_studies(arguments["n"], arguments["seed"], arguments["image_size"])
+        parts = s["Path"].str.split("/")
+        return pd.DataFrame({"subject": parts.str[-3], "visit": parts.str[-2], "age": s["Age"].astype(float),
+                             "sex": s["Sex"].map({"Female": "F", "Male": "M"}), "spec": s["spec"]})
+
+    def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+        from ..data.groundtruth import cxr_counterfactual
+
+        return GroundTruth(*cxr_counterfactual(spec, image_size, **task.truth))

@@ -1,0 +1,486 @@
+"""Typed settings of every stage, each built from the validated config in one place.
+
+A rule hands its job the settings as plain data through ``params:`` (:meth:`Settings.to_params`),
+so Snakemake's ``params`` rerun trigger sees every value the job uses: a config edit re-runs the
+jobs it affects and no other. The job rebuilds the typed object (:meth:`Settings.from_params`)
+and the stage functions take it, never the whole config. The config's defaults live in the
+schema alone (``ldbench.config`` fills them in before anything here runs).
+
+Standard library only: the Snakefile builds these when it parses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .methods import MethodConfig, strategies
+from .variants import training_drift
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Base of every settings object: plain-data round trip for Snakemake's ``params:``."""
+
+    def to_params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]):
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            value = params[f.name]
+            nested = _settings_type(hints[f.name])
+            values[f.name] = nested.from_params(value) if nested is not None and value is not None else value
+        return cls(**values)
+
+
+def _settings_type(hint) -> type[Settings] | None:
+    """The Settings class in ``hint`` (``X`` or ``X | None``), else None."""
+    if isinstance(hint, type) and issubclass(hint, Settings):
+        return hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        found = [a for a in typing.get_args(hint) if isinstance(a, type) and issubclass(a, Settings)]
+        return found[0] if found else None
+    return None
+
+
+# ---------------------------------------------------------------------------------- shared parts
+
+
+@dataclass(frozen=True)
+class Sampling(Settings):
+    """Text-to-image sampling (``sampling``): scheduler, steps, classifier-free guidance, batch size."""
+
+    scheduler: str
+    steps: int
+    guidance_scale: float
+    batch_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Sampling:
+        s = config["sampling"]
+        return cls(scheduler=s["scheduler"], steps=s["steps"], guidance_scale=s["guidance_scale"], batch_size=s["batch_size"])
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keywords of ``ldbench.sample.generate``."""
+        return {"scheduler_name": self.scheduler, "steps": self.steps, "guidance_scale": self.guidance_scale, "batch_size": self.batch_size}
+
+
+@dataclass(frozen=True)
+class PerformanceSettings(Settings):
+    """The ``performance`` section as written (``auto`` is resolved per device inside the job,
+    ``ldbench.runtime.Performance``)."""
+
+    compile: bool | str
+    cuda_graphs: bool | str
+    channels_last: bool | str
+    inference_precision: str
+    gradient_checkpointing: bool
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> PerformanceSettings:
+        p = config["performance"]
+        return cls(compile=p["compile"], cuda_graphs=p["cuda_graphs"], channels_last=p["channels_last"],
+                   inference_precision=p["inference_precision"], gradient_checkpointing=p["gradient_checkpointing"])
+
+
+@dataclass(frozen=True)
+class DatasetSettings(Settings):
+    """What a stage downstream of preprocessing knows of its dataset: name, kind, prompt phrase."""
+
+    name: str
+    kind: str
+    modality: str
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> DatasetSettings:
+        ds = config["datasets"][dataset]
+        return cls(name=dataset, kind=ds["kind"], modality=ds["modality"])
+
+
+@dataclass(frozen=True)
+class ClassifierTask(Settings):
+    """A dataset's classification task: target columns and the rows that belong to it."""
+
+    targets: tuple[str, ...]
+    rows_query: str | None
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> ClassifierTask:
+        ds = config["datasets"][dataset]
+        return cls(targets=tuple(ds["classifier_targets"]), rows_query=ds["classifier_rows"])
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The training engine's settings (``ldbench.train.train``)."""
+
+    steps: int
+    batch_size: int
+    lr: float
+    seed: int
+    delta: float = 0.0
+    loss_target: str = "drifted_noise"
+    gradient_accumulation_steps: int = 1
+    mixed_precision: str = "auto"  # auto | no | bf16 | fp16
+    checkpoint_every: int = 0  # 0: no intermediate checkpoints
+    keep_checkpoints: bool = False
+    max_grad_norm: float | None = 1.0  # None: no clipping
+    weight_decay: float = 1e-2
+    prior_loss_weight: float = 1.0
+    log_every: int = 25
+    # speed and memory levers (``ldbench.runtime``; resolved for the job's device)
+    gradient_checkpointing: bool = False
+    compile: bool = False
+    channels_last: bool = False
+    fused_optimizer: bool | None = None  # None: fused AdamW on CUDA, foreach elsewhere
+
+
+@dataclass(frozen=True)
+class Training(Settings):
+    """The engine settings a stage takes from config (``finetune``'s shared keys, ``performance``)."""
+
+    mixed_precision: str
+    checkpoint_every: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Training:
+        ft = config["finetune"]
+        return cls(mixed_precision=ft["mixed_precision"], checkpoint_every=ft["checkpoint_every"],
+                   performance=PerformanceSettings.from_config(config))
+
+
+# ---------------------------------------------------------------------------------- stages
+
+
+@dataclass(frozen=True)
+class PhantomSettings(Settings):
+    """``make_phantoms``: everything that determines a phantom dataset."""
+
+    kind: str
+    arguments: dict[str, Any]
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> PhantomSettings:
+        from .kinds import get_kind
+
+        ds = config["datasets"][dataset]
+        return cls(kind=ds["kind"], arguments=get_kind(ds["kind"]).phantom_arguments(ds["phantom"], config["seed"], config["image_size"]))
+
+
+@dataclass(frozen=True)
+class PreprocessSettings(Settings):
+    """``preprocess``: raw images or volumes → slice table."""
+
+    kind: str
+    source: str
+    modality: str
+    split: dict[str, float]
+    options: dict[str, Any]  # the kind's own keys (``ldbench.kinds``)
+    image_size: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> PreprocessSettings:
+        from .kinds import get_kind
+
+        ds = config["datasets"][dataset]
+        options = {key: ds[key] for key in get_kind(ds["kind"]).options_schema}
+        return cls(kind=ds["kind"], source=ds["source"], modality=ds["modality"], split=dict(ds["split"]), options=options,
+                   image_size=config["image_size"], seed=config["seed"])
+
+
+@dataclass(frozen=True)
+class PretrainSettings(Settings):
+    """``pretrain_base``: the embedded base model's architecture and pre-training."""
+
+    embedded: dict[str, Any]
+    image_size: int
+    seed: int
+    training: Training
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> PretrainSettings:
+        return cls(embedded=dict(config["base_model"]["embedded"]), image_size=config["image_size"], seed=config["seed"],
+                   training=Training.from_config(config))
+
+
+@dataclass(frozen=True)
+class LatentsSettings(Settings):
+    """``encode_latents``: the resolution slices are encoded at."""
+
+    image_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> LatentsSettings:
+        return cls(image_size=config["image_size"])
+
+
+@dataclass(frozen=True)
+class ClassImagesSettings(Settings):
+    """``class_images``: prior-preservation images of a dataset, sampled from the base model."""
+
+    prompt: str
+    n_images: int
+    sampling: Sampling
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> ClassImagesSettings:
+        prior = config["finetune"]["prior_preservation"]
+        modality = config["datasets"][dataset]["modality"]
+        sampling = Sampling(scheduler="ddim", steps=prior["steps"], guidance_scale=prior["guidance_scale"],
+                            batch_size=config["sampling"]["batch_size"])
+        return cls(prompt=prior["class_prompt"].format(modality=modality), n_images=prior["num_class_images"], sampling=sampling,
+                   seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class FinetuneSettings(Settings):
+    """``finetune``: one method, with or without LD, on one dataset."""
+
+    dataset: DatasetSettings
+    method: str
+    method_block: dict[str, Any]  # ``finetune.<method>``, ``{dataset}`` filled in
+    variant: str  # the ``{ld}`` wildcard
+    steps: int
+    batch_size: int
+    gradient_accumulation_steps: int
+    delta: float
+    loss_target: str
+    image_size: int
+    seed: int
+    training: Training
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str, method: str, ld: str) -> FinetuneSettings:
+        ft = config["finetune"]
+        block = {key: value.replace("{dataset}", dataset) if isinstance(value, str) else value for key, value in ft[method].items()}
+        delta, loss_target = training_drift(config, ld)
+        return cls(dataset=DatasetSettings.from_config(config, dataset), method=method, method_block=block, variant=ld,
+                   steps=ft["steps"], batch_size=ft["batch_size"], gradient_accumulation_steps=ft["gradient_accumulation_steps"],
+                   delta=delta, loss_target=loss_target, image_size=config["image_size"], seed=config["seed"],
+                   training=Training.from_config(config))
+
+    @property
+    def method_config(self) -> MethodConfig:
+        return MethodConfig.from_block(self.method_block)
+
+    @property
+    def uses_class_images(self) -> bool:
+        return strategies()[self.method](self.method_config).uses_class_images
+
+    def train_settings(self, levers: Mapping[str, bool]) -> TrainSettings:
+        """The engine's settings; ``levers``: the performance switches resolved for this device."""
+        cfg = self.method_config
+        return TrainSettings(
+            steps=self.steps, batch_size=self.batch_size, seed=self.seed,
+            lr=cfg.effective_lr(self.batch_size, self.gradient_accumulation_steps),
+            delta=self.delta, loss_target=self.loss_target, gradient_accumulation_steps=self.gradient_accumulation_steps,
+            mixed_precision=self.training.mixed_precision, checkpoint_every=self.training.checkpoint_every,
+            max_grad_norm=cfg.max_grad_norm, prior_loss_weight=cfg.prior_loss_weight, **levers,
+        )
+
+
+@dataclass(frozen=True)
+class ClassifierSettings(Settings):
+    """A classifier's architecture and optimisation (``classifier``)."""
+
+    arch: str
+    width: int
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 1e-4
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ClassifierSettings:
+        c = config["classifier"]
+        return cls(arch=c["arch"], width=c["width"], epochs=c["epochs"], batch_size=c["batch_size"], lr=c["lr"])
+
+
+@dataclass(frozen=True)
+class ClassifySettings(Settings):
+    """``train_classifier``: real / synthetic / mixed training set, AUC on the real test split."""
+
+    task: ClassifierTask
+    classifier: ClassifierSettings
+    seeds: tuple[int, ...]
+    bootstrap: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> ClassifySettings:
+        c = config["classifier"]
+        return cls(task=ClassifierTask.from_config(config, dataset), classifier=ClassifierSettings.from_config(config),
+                   seeds=tuple(c["seeds"]), bootstrap=c["bootstrap"], seed=config["seed"])
+
+
+@dataclass(frozen=True)
+class DriftSearchSettings(Settings):
+    """``drift_search``: the δ grid, its sample count and the objective L(δ) = λ·ℓ_o + ℓ_in."""
+
+    dataset: DatasetSettings
+    task: ClassifierTask
+    grid: tuple[float, ...]
+    n_samples: int
+    classifier_weight: float  # λ
+    in_distance: str
+    sampling: Sampling
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> DriftSearchSettings:
+        d = config["drift"]
+        return cls(dataset=DatasetSettings.from_config(config, dataset), task=ClassifierTask.from_config(config, dataset),
+                   grid=tuple(d["grid"]), n_samples=d["n_samples"], classifier_weight=d["lambda"], in_distance=d["in_distance"],
+                   sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class SynthesizeSettings(Settings):
+    """``synthesize``: a synthetic set of ``n_images`` from training-split prompts."""
+
+    dataset: DatasetSettings
+    n_images: int
+    sampling: Sampling
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> SynthesizeSettings:
+        return cls(dataset=DatasetSettings.from_config(config, dataset), n_images=config["sampling"]["n_images"],
+                   sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class EvaluateSettings(Settings):
+    """``evaluate``: feature extractor and the FID/KID estimators (``metrics``)."""
+
+    feature_extractor: str
+    inception_weights: str | None
+    kid_subset_size: int
+    kid_subsets: int
+    fid_bootstrap: int
+    classifier_arch: str  # named in the metric file when the features are the classifier's
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EvaluateSettings:
+        m = config["metrics"]
+        return cls(feature_extractor=m["feature_extractor"], inception_weights=m["inception_weights"], kid_subset_size=m["kid_subset_size"],
+                   kid_subsets=m["kid_subsets"], fid_bootstrap=m["fid_bootstrap"], classifier_arch=config["classifier"]["arch"],
+                   seed=config["seed"])
+
+
+@dataclass(frozen=True)
+class EditSettings(Settings):
+    """How an editor runs (``ldbench.editing``)."""
+
+    steps: int = 20  # DDIM steps of the full schedule (SDEdit runs the last strength·steps of them)
+    guidance_scale: float = 3.0
+    strength: float = 0.6  # SDEdit: fraction of the schedule the source is noised to
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class GroundTruthSettings(Settings):
+    """What re-renders a phantom dataset's true counterfactuals (None for real data)."""
+
+    phantom: PhantomSettings
+    options: dict[str, Any]  # the kind's own keys, as preprocessing used them
+    image_size: int
+
+
+@dataclass(frozen=True)
+class CounterfactualSettings(Settings):
+    """``counterfactual``: one editor on the dataset's tasks, without and with LD."""
+
+    dataset: DatasetSettings
+    editor: str
+    method: str
+    n_images: int
+    edit: EditSettings
+    lpips_backbone: str | None
+    ground_truth: GroundTruthSettings | None
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str, editor: str) -> CounterfactualSettings:
+        ds, cf, s = config["datasets"][dataset], config["counterfactual"], config["sampling"]
+        truth = None
+        if ds["source"] == "phantom":
+            pre = PreprocessSettings.from_config(config, dataset)
+            truth = GroundTruthSettings(phantom=PhantomSettings.from_config(config, dataset), options=pre.options, image_size=pre.image_size)
+        return cls(dataset=DatasetSettings.from_config(config, dataset), editor=editor, method=cf["method"], n_images=cf["n_images"],
+                   edit=EditSettings(steps=s["steps"], guidance_scale=s["guidance_scale"], strength=cf["strength"], batch_size=s["batch_size"]),
+                   lpips_backbone=config["metrics"]["lpips_backbone"], ground_truth=truth, seed=config["seed"],
+                   performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class AgeingSettings(Settings):
+    """``ageing``: InstructPix2Pix trained on longitudinal pairs and its edits of test pairs."""
+
+    modality: str
+    variant: str
+    steps: int
+    batch_size: int
+    lr: float
+    n_images: int
+    text_guidance: float
+    image_guidance: float
+    delta: float
+    loss_target: str
+    sampling_steps: int
+    sampling_batch_size: int
+    lpips_backbone: str | None
+    seed: int
+    training: Training
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str, ld: str) -> AgeingSettings:
+        a = config["ageing"]
+        delta, loss_target = training_drift(config, ld)
+        return cls(modality=config["datasets"][dataset]["modality"], variant=ld, steps=a["steps"], batch_size=a["batch_size"], lr=a["lr"],
+                   n_images=a["n_images"], text_guidance=a["text_guidance"], image_guidance=a["image_guidance"], delta=delta,
+                   loss_target=loss_target, sampling_steps=config["sampling"]["steps"], sampling_batch_size=config["sampling"]["batch_size"],
+                   lpips_backbone=config["metrics"]["lpips_backbone"], seed=config["seed"], training=Training.from_config(config))
+
+
+@dataclass(frozen=True)
+class TrajectoriesSettings(Settings):
+    """``trajectories``: identical prompts and noise sampled without and with LD (Fig. 3)."""
+
+    dataset: DatasetSettings
+    n_samples: int
+    sampling: Sampling
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> TrajectoriesSettings:
+        return cls(dataset=DatasetSettings.from_config(config, dataset), n_samples=config["drift"]["n_samples"],
+                   sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class FigureSettings(Settings):
+    """One figure's options (``figures.<name>``) and the shared resolution."""
+
+    dpi: int
+    options: dict[str, Any]
+
+    @classmethod
+    def from_config(cls, config: Mapping, figure: str) -> FigureSettings:
+        return cls(dpi=config["figures"]["dpi"], options=dict(config["figures"][figure]))

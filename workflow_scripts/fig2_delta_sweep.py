@@ -1,0 +1,17 @@
+"""Rule fig2_delta_sweep: the δ sweep with identical noise per row (paper Fig. 2)."""
+
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
+
+from pathlib import Path
+
+from ldbench.report.figures import delta_sweep
+from ldbench.settings import FigureSettings
+
+with stage(snakemake, FigureSettings) as figure:
+    p = snakemake.params
+    delta_sweep(dict(zip(p.datasets, map(Path, snakemake.input.sweeps))), p.method, Path(snakemake.output[0]),
+                rows=figure.options["rows"], dpi=figure.dpi)
