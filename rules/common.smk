@@ -43,7 +43,8 @@ AGEING = config["ageing"]
 
 def settings_of(settings_type, *wildcard_names):
     """params: the job's typed settings (ldbench.settings) as plain data, built from the config for
-    its wildcards, so that Snakemake's params trigger re-runs the job when a value it uses changes."""
+    its wildcards, so that Snakemake's params trigger re-runs the job when a value it uses changes.
+    """
 
     def params(wildcards):
         names = [wildcards[name] for name in wildcard_names]
@@ -95,8 +96,12 @@ def raw_root(wildcards):
 
 def class_images_input(wildcards):
     """The dataset's class images, for the methods trained with a prior-preservation loss."""
-    ft = FinetuneSettings.from_config(config, wildcards.dataset, wildcards.method, wildcards.ld)
-    return [f"results/class_images/{wildcards.dataset}.pt"] if ft.uses_class_images else []
+    ft = FinetuneSettings.from_config(
+        config, wildcards.dataset, wildcards.method, wildcards.ld
+    )
+    return (
+        [f"results/class_images/{wildcards.dataset}.pt"] if ft.uses_class_images else []
+    )
 
 
 def samples_for_source(wildcards):

@@ -33,7 +33,11 @@ rule paper_tables:
         fid_kid_keys=FID_KID_KEYS,
         auc_keys=AUC_KEYS,
         drift_keys=DRIFT_KEYS,
-        code=code_stamp("ldbench.report.tables", "ldbench.report.comparison", "ldbench.report.ablation"),
+        code=code_stamp(
+            "ldbench.report.tables",
+            "ldbench.report.comparison",
+            "ldbench.report.ablation",
+        ),
     script:
         "../workflow_scripts/paper_tables.py"
 

@@ -36,3 +36,35 @@ def test_bad_config_is_rejected_naming_the_key(workdir, override, expected):
     proc = _dry_run_with(workdir, override)
     assert proc.returncode != 0
     assert expected in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ({"datasets": {"brain": {"uncertain_policy": "zeros"}}}, "datasets.brain: Additional properties are not allowed ('uncertain_policy'"),
+        ({"datasets": {"cxr": {"phantom": {"n_subjects": 10}}}}, "datasets.cxr.phantom: Additional properties are not allowed"),
+        ({"datasets": {"cxr": {"source": "oasis3", "root": "/x"}}}, "datasets.cxr.source: 'oasis3' is not one of ['phantom', 'chexpert']"),
+        ({"finetune": {"methods": ["basic_ft", "lora2"]}}, "finetune.methods.1: 'lora2' is not one of"),
+        ({"finetune": {"lora": {"rank": 0}}}, "finetune.lora.rank: 0 is less than the minimum of 1"),
+        ({"finetune": {"textual_inversion": {"identifier": "sks"}}}, "finetune.textual_inversion: Additional properties are not allowed ('identifier'"),
+        ({"counterfactual": {"method": "lora"}}, "counterfactual.method: 'lora' is not in finetune.methods"),
+    ],
+)
+def test_cli_check_config_refuses_what_the_workflow_refuses(workdir, override, expected):
+    """`ldbench check-config` and the Snakefile run one validation (ldbench.config.validate_config)."""
+    from ldbench.cli import main
+
+    (workdir / "override.yaml").write_text(yaml.safe_dump(override))
+    workflow = _dry_run_with(workdir, override)
+    assert workflow.returncode != 0 and expected in workflow.stdout + workflow.stderr
+    assert main(["check-config", str(workdir / "config.yaml"), str(workdir / "override.yaml")]) == 1
+
+
+def test_cli_names_a_malformed_config_file(workdir, capsys):
+    from ldbench.cli import main
+
+    (workdir / "broken.yaml").write_text("finetune:\n  steps: [1, 2\n")
+    assert main(["check-config", str(workdir / "config.yaml"), str(workdir / "broken.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "broken.yaml: not valid YAML" in err and "Traceback" not in err
+    assert main(["check-config", str(workdir / "config.yaml"), str(workdir / "configs" / "smoke.yaml")]) == 0

@@ -12,19 +12,19 @@ def _job_counts(output: str) -> Counter:
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
-@pytest.mark.parametrize("configfile", [None, "configs/smoke.yaml"])
-def test_default_dag_has_every_stage(tmp_path, configfile):
+@pytest.mark.parametrize("configfile, n_methods", [(None, 4), ("configs/smoke.yaml", 5)])  # smoke adds LoRA
+def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     workdir = prepare_workdir(tmp_path)
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", configfile] if configfile else [])
     counts = _job_counts(snakemake(workdir, *args).stdout)
     assert counts["make_phantoms"] == 2 and counts["preprocess"] == 2 and counts["pretrain_base"] == 1
     assert counts["encode_latents"] == 2  # once per dataset, read by its 8 fine-tunings
     assert counts["class_images"] == 2  # once per dataset, for DreamBooth's and Custom Diffusion's prior preservation
-    # 2 datasets × (4 methods × {noLD, LD} + Basic FT with LD and the other loss target, LD_noise)
-    assert counts["finetune"] == 18
-    assert counts["drift_search"] == 10  # every LD model, the loss-target ablation's included
-    assert counts["synthesize"] == 16 and counts["evaluate"] == 16
-    assert counts["train_classifier"] == 2 * (1 + 1 + 8)  # real, real+synthetic, each synthetic set
+    # 2 datasets × (methods × {noLD, LD} + Basic FT with LD and the other loss target, LD_noise)
+    assert counts["finetune"] == 2 * (2 * n_methods + 1)
+    assert counts["drift_search"] == 2 * (n_methods + 1)  # every LD model, the loss-target ablation's included
+    assert counts["synthesize"] == counts["evaluate"] == 2 * 2 * n_methods
+    assert counts["train_classifier"] == 2 * (1 + 1 + 2 * n_methods)  # real, real+synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD

@@ -165,6 +165,12 @@ def test_cxr_aspect_kept_with_padding(tmp_path):
     ign = build_slice_table("cxr", read_chexpert(root, uncertain_policy="ignore"), tmp_path / "o2", 16,
                             "chest x-ray", 0, {"train": 1.0})
     assert ign["label_Pleural Effusion"].isna().any()  # NaN kept for the loss to mask
+    # the stages rebuild prompts from the slice table: an ignored (NaN) label is simply not named
+    from ldbench.stages.common import prompts_for
+
+    prompts = prompts_for(ign, "cxr", "chest x-ray")
+    uncertain = ign["label_Pleural Effusion"].isna().to_numpy()
+    assert not any("pleural effusion" in p for p, u in zip(prompts, uncertain) if u)
 
 
 def test_cxr_unreadable_jpg(tmp_path, caplog):

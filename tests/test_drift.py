@@ -82,7 +82,7 @@ def test_model_variants_train_with_their_own_drift_and_loss_target():
     from ldbench.variants import ablation_variant, training_drift
 
     cfg = {"drift": {"train_delta": 0.05, "loss_target": "drifted_noise"}}
-    assert training_drift(cfg, "noLD") == (0.0, "drifted_noise")
+    assert training_drift(cfg, "noLD") == (0.0, "noise")  # without drift ε + δ = ε: both targets coincide
     assert training_drift(cfg, "LD") == (0.05, "drifted_noise")
     assert ablation_variant(cfg) == "LD_noise" and training_drift(cfg, "LD_noise") == (0.05, "noise")
     flipped = {"drift": {"train_delta": 0.1, "loss_target": "noise"}}

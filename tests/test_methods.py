@@ -98,3 +98,31 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(_tiny_components, laten
     assert summary["resumed_from_step"] == 2
     for (name, a), (_, b) in zip(reference.unet.named_parameters(), resumed.unet.named_parameters()):
         assert torch.equal(a, b), name
+
+
+def test_lora_trains_adapters_and_merges_them_into_the_attention_projections(tiny_components, latent_set, tmp_path):
+    before = _snapshot(tiny_components)
+    strategy = get_strategy("lora", MethodConfig(lr=1e-2, options={"rank": 2}))
+    settings = TrainSettings(steps=3, batch_size=2, lr=1e-2, seed=0, delta=0.1, log_every=1)
+    train(tiny_components, strategy, latent_set, settings, tmp_path / "work")
+    after = _snapshot(tiny_components)
+    assert set(after) == set(before)  # adapters merged and removed: the UNet saves and loads as before
+    changed = _changed(before, tiny_components)
+    assert changed and all(n.startswith("unet.") and any(f".{m}." in n for m in ("to_q", "to_k", "to_v", "to_out.0")) for n in changed)
+    assert all(n.endswith(".weight") for n in changed)  # LoRA adapts weights, never biases
+
+
+def test_registry_derives_methods_titles_and_config_blocks():
+    from ldbench.config import config_schema
+    from ldbench.methods import finetuning_methods
+
+    methods = finetuning_methods()
+    assert list(methods) == ["custom_diffusion", "dreambooth", "textual_inversion", "basic_ft", "lora"]  # Table 1's order
+    schema = config_schema()
+    assert schema["definitions"]["method"]["enum"] == list(methods)
+    assert schema["properties"]["finetune"]["properties"]["lora"]["properties"]["rank"]["default"] == 4
+    # the recipes' own defaults: Textual Inversion scales its rate and does not clip; Custom Diffusion keeps a prior
+    ti = schema["properties"]["finetune"]["properties"]["textual_inversion"]["properties"]
+    assert ti["scale_lr"]["default"] is True and ti["max_grad_norm"]["default"] is None
+    cd = schema["properties"]["finetune"]["properties"]["custom_diffusion"]["properties"]
+    assert cd["scale_lr"]["default"] is True and cd["prior_loss_weight"]["default"] == 1.0

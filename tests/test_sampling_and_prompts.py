@@ -39,5 +39,7 @@ def test_prompts_carry_the_attributes_the_paper_varies():
     cxr = {"age": 64, "sex": "Male", "label_Cardiomegaly": 1, "label_Pleural Effusion": 1}
     assert build_prompt(cxr, "cxr", "<ld-cxr>") == "a <ld-cxr> of a 64 year old male with cardiomegaly and pleural effusion"
     assert build_prompt({"age": 30, "sex": "F"}, "cxr", "chest x-ray").endswith("with no finding")
+    ignored = {"age": 30, "sex": "F", "label_Cardiomegaly": float("nan"), "label_Pleural Effusion": 1.0}  # uncertain_policy: ignore
+    assert build_prompt(ignored, "cxr", "chest x-ray").endswith("with pleural effusion")
     with pytest.raises(ValueError, match="sex"):
         build_prompt({"age": 30, "sex": "unknown", "diagnosis": "CN"}, "brain", "brain MRI")

@@ -106,7 +106,7 @@ def _validator(schema: Mapping):
 
 def _errors(schema: Mapping, instance: Any, prefix: str = "") -> list[str]:
     found = sorted(_validator(schema).iter_errors(instance), key=lambda e: [str(p) for p in e.path])
-    return [f"{prefix}{'.'.join(map(str, e.path)) or '<top>'}: {e.message}" for e in found]
+    return [f"{'.'.join([*filter(None, prefix.split('.')), *map(str, e.path)]) or '<top>'}: {e.message}" for e in found]
 
 
 def validate_config(config: dict) -> dict:
@@ -118,7 +118,7 @@ def validate_config(config: dict) -> dict:
     errors = _errors(schema, config)
     if not errors:
         for name, block in config["datasets"].items():
-            errors += _errors(dataset_schema(schema, block["kind"]), block, prefix=f"datasets.{name}.")
+            errors += _errors(dataset_schema(schema, block["kind"]), block, prefix=f"datasets.{name}")
     if not errors:
         errors = cross_field_errors(config)
     if errors:

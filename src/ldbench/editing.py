@@ -35,6 +35,7 @@ from . import drift
 from .encoding import PromptTable, encode_images, encode_prompts
 from .models import Components
 from .sample import decode, initial_noise, make_scheduler, reverse_process
+from .seeds import derive_seed
 from .settings import EditSettings
 from .utils import LdbenchError, progress
 
@@ -94,7 +95,7 @@ def _pix2pix_zero(components: Components, images: torch.Tensor, source_prompts: 
     out = []
     for start in progress(range(0, len(images), settings.batch_size), desc=desc):
         batch, prompts = images[start : start + settings.batch_size], list(source_prompts[start : start + settings.batch_size])
-        generator = torch.Generator().manual_seed(seed * 7_919 + start)
+        generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
         inverted = pipe.invert(prompt=prompts, image=batch, num_inference_steps=settings.steps, generator=generator, output_type="pt").latents
         edited = pipe(prompt=prompts, source_embeds=source_embeds, target_embeds=target_embeds, latents=inverted,
                       num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale, generator=generator, output_type="pt").images
@@ -203,7 +204,7 @@ def instruct_edit(
         context = torch.cat([text, uncond.expand(n, -1, -1), uncond.expand(n, -1, -1)])
         image = torch.cat([source, source, torch.zeros_like(source)])
         z = drift.initial_latents(initial_noise(n, tuple(source.shape[1:]), seed, offset=start).to(device), delta, scheduler.init_noise_sigma)
-        generator = torch.Generator().manual_seed(seed * 7_919 + start)
+        generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
         for t in scheduler.timesteps:
             model_in = torch.cat([scheduler.scale_model_input(torch.cat([z] * 3), t), image], dim=1).to(unet.dtype)
             e_full, e_image, e_none = unet(model_in, t, context).sample.to(z.dtype).chunk(3)

@@ -15,6 +15,7 @@ from . import drift
 from .drift import Delta
 from .encoding import PromptTable
 from .models import Components
+from .seeds import derive_seed
 from .utils import progress
 
 SCHEDULERS = {"ddim": DDIMScheduler, "ddpm": DDPMScheduler}
@@ -34,7 +35,7 @@ def latent_shape(components: Components) -> tuple[int, int, int]:
 
 def initial_noise(n: int, shape: tuple[int, int, int], seed: int, offset: int = 0) -> torch.Tensor:
     """Standard-normal z_T draws, one generator per image index (independent of batching)."""
-    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(seed * 100_003 + offset + i)) for i in range(n)])
+    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(derive_seed(seed, "initial_noise", offset + i))) for i in range(n)])
 
 
 @torch.no_grad()
@@ -175,7 +176,7 @@ def generate(
     for start in progress(range(0, len(prompts), batch_size), desc=desc):
         batch = list(prompts[start : start + batch_size])
         noise = initial_noise(len(batch), shape, seed, offset=start)
-        generator = torch.Generator().manual_seed(seed * 7_919 + start)
+        generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
         z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator)
         out.append(decode(components, z0))
     return torch.cat(out)

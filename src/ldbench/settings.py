@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .methods import MethodConfig, strategies
+from .seeds import derive_seed
 from .variants import training_drift
 
 
@@ -172,7 +173,8 @@ class PhantomSettings(Settings):
         from .kinds import get_kind
 
         ds = config["datasets"][dataset]
-        return cls(kind=ds["kind"], arguments=get_kind(ds["kind"]).phantom_arguments(ds["phantom"], config["seed"], config["image_size"]))
+        seed = derive_seed(config["seed"], "make_phantoms", ds["kind"])
+        return cls(kind=ds["kind"], arguments=get_kind(ds["kind"]).phantom_arguments(ds["phantom"], seed, config["image_size"]))
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ class FinetuneSettings(Settings):
         """The engine's settings; ``levers``: the performance switches resolved for this device."""
         cfg = self.method_config
         return TrainSettings(
-            steps=self.steps, batch_size=self.batch_size, seed=self.seed,
+            steps=self.steps, batch_size=self.batch_size, seed=derive_seed(self.seed, "finetune"),  # shared by every method and variant
             lr=cfg.effective_lr(self.batch_size, self.gradient_accumulation_steps),
             delta=self.delta, loss_target=self.loss_target, gradient_accumulation_steps=self.gradient_accumulation_steps,
             mixed_precision=self.training.mixed_precision, checkpoint_every=self.training.checkpoint_every,

@@ -25,6 +25,7 @@ from .encoding import PromptTable
 from .methods import Strategy
 from .models import Components
 from .runtime import compile_unet, configure_cuda, use_channels_last
+from .seeds import derive_seed
 from .settings import TrainSettings
 from .utils import atomic_dir, progress
 
@@ -49,7 +50,7 @@ class LatentSet:
 
 
 def _step_generator(seed: int, step: int, stream: int, device: torch.device | str = "cpu") -> torch.Generator:
-    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + step * 7919 + stream) % (2**63))
+    return torch.Generator(device=device).manual_seed(derive_seed(seed, "train_step", step, stream))
 
 
 def _latest_checkpoint(work_dir: Path) -> tuple[int, Path] | None:

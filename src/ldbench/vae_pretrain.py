@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .seeds import derive_seed
 from .utils import LdbenchError, progress
 
 
@@ -106,8 +107,8 @@ def pretrain_vae(
         raise LdbenchError("pretrain_vae: empty dataset")
     param = next(vae.parameters())
     device, dtype = param.device, param.dtype
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 7]))
-    gen = torch.Generator().manual_seed(int(seed))
+    rng = np.random.default_rng(derive_seed(seed, "vae", "batches"))
+    gen = torch.Generator().manual_seed(derive_seed(seed, "vae", "posterior"))
     optimizer = torch.optim.AdamW(vae.parameters(), lr=float(lr), weight_decay=0.0)
     warmup = max(1, steps // 20)
     order = rng.permutation(n_items)
@@ -152,7 +153,7 @@ def pretrain_vae(
     vae.eval()
 
     held = _batch(dataset, held_indices(n_items, int(held_size)))
-    stats = evaluate_vae(vae, held, seed=int(seed) + 1)
+    stats = evaluate_vae(vae, held, seed=derive_seed(seed, "vae", "evaluation"))
     if not math.isfinite(stats["latent_std"]) or stats["latent_std"] <= 0:
         raise LdbenchError(f"pretrain_vae: latent std is {stats['latent_std']}; cannot set the scaling factor")
     scaling_factor = 1.0 / stats["latent_std"]

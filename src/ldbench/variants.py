@@ -15,12 +15,11 @@ from typing import Literal
 
 LossTarget = Literal["drifted_noise", "noise"]
 LOSS_TARGETS: tuple[str, ...] = ("drifted_noise", "noise")
-DEFAULT_LOSS_TARGET = "drifted_noise"
 
 
 def loss_target(cfg: dict) -> str:
     """``drift.loss_target``: what the ``LD`` models regress."""
-    target = cfg["drift"].get("loss_target", DEFAULT_LOSS_TARGET)
+    target = cfg["drift"]["loss_target"]
     if target not in LOSS_TARGETS:
         raise ValueError(f"drift.loss_target must be one of {LOSS_TARGETS}, got {target!r}")
     return target
@@ -38,9 +37,13 @@ def ld_variants(cfg: dict) -> tuple[str, ...]:
 
 
 def training_drift(cfg: dict, ld: str) -> tuple[float, str]:
-    """(δ of the forward process, loss target) that variant ``ld`` is fine-tuned with."""
+    """(δ of the forward process, loss target) that variant ``ld`` is fine-tuned with.
+
+    Without drift ε + δ is ε, so both targets are the same: ``noLD`` records the plain noise and
+    does not depend on the ``drift`` section (editing it re-runs only the models trained with drift).
+    """
     if ld == "noLD":
-        return 0.0, loss_target(cfg)
+        return 0.0, "noise"
     if ld == "LD":
         return float(cfg["drift"]["train_delta"]), loss_target(cfg)
     if ld == ablation_variant(cfg):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .gpus import claim_gpus
+from .seeds import derive_seed
 from .settings import Settings
 from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
 
@@ -58,7 +59,7 @@ def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]
         claim_gpus(int(snakemake.resources.get("gpu")))  # before anything starts CUDA
     configure_torch(snakemake.threads)
     settings = settings_type.from_params(snakemake.params.settings) if settings_type is not None else None
-    seed_everything(int(getattr(settings, "seed", 0)))
+    seed_everything(derive_seed(getattr(settings, "seed", 0), snakemake.rule, "global"))
     wildcards = dict(snakemake.wildcards.items())
     log.info("rule %s %s", snakemake.rule, wildcards or "")
     try:

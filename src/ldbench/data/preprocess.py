@@ -39,6 +39,7 @@ from scipy import ndimage
 
 from ..config import schema_defaults
 from ..prompts import build_prompt
+from ..seeds import derive_seed
 from ..utils import LdbenchError, atomic_path, progress, write_csv
 
 #: MNI z (mm) of the largest lateral-ventricle cross-section of the MNI152 template: the axial
@@ -236,7 +237,7 @@ def assign_splits(subjects, split_fractions: dict[str, float], seed: int) -> dic
     n_val = int(round(fr.get("val", 0.0) * n))
     if n_test + n_val > n:
         raise LdbenchError(f"split_fractions {split_fractions} leave no room with {n} subjects")
-    order = np.random.default_rng([int(seed), 4004]).permutation(n)
+    order = np.random.default_rng(derive_seed(seed, "preprocess", "split")).permutation(n)
     out = {}
     for rank, i in enumerate(order):
         out[uniq[i]] = "test" if rank < n_test else ("val" if rank < n_test + n_val else "train")

@@ -24,6 +24,7 @@ from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
 from ..runtime import compute_device
+from ..seeds import derive_seed
 from ..settings import AgeingSettings, TrainSettings
 from ..train import LatentSet, train
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
@@ -56,7 +57,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     young, _ = encode_images(components, load_images(train_pairs["image_young"]), desc="encode earlier visits")
     old_mean, old_std = encode_images(components, load_images(train_pairs["image_old"]), desc="encode later visits")
     data = LatentSet(old_mean, old_std, [instruction(r, modality) for r in train_pairs.to_dict("records")], source=young)
-    train_settings = TrainSettings(steps=settings.steps, batch_size=settings.batch_size, lr=settings.lr, seed=settings.seed + 71,
+    train_settings = TrainSettings(steps=settings.steps, batch_size=settings.batch_size, lr=settings.lr, seed=derive_seed(settings.seed, "ageing", "train"),
                                    delta=settings.delta, loss_target=settings.loss_target,
                                    mixed_precision=settings.training.mixed_precision, checkpoint_every=settings.training.checkpoint_every,
                                    **training_levers(settings.training.performance))
@@ -64,11 +65,11 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     summary_train = train(components, strategy, data, train_settings, work_dir)
 
     delta = inference_delta(chosen_json)
-    rows = draw_rows(test_pairs, min(settings.n_images, len(test_pairs)), settings.seed + 73).drop_duplicates(["image_young", "image_old"])
+    rows = draw_rows(test_pairs, min(settings.n_images, len(test_pairs)), derive_seed(settings.seed, "ageing", "test_pairs")).drop_duplicates(["image_young", "image_old"])
     rows = rows.reset_index(drop=True)
     sources = load_images(rows["image_young"])
     edited = to_gray_uint8(instruct_edit(components, sources, [instruction(r, modality) for r in rows.to_dict("records")], delta,
-                                         settings.seed + 5000, steps=settings.sampling_steps, text_guidance=settings.text_guidance,
+                                         derive_seed(settings.seed, "ageing", "edit"), steps=settings.sampling_steps, text_guidance=settings.text_guidance,
                                          image_guidance=settings.image_guidance, batch_size=settings.sampling_batch_size))
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
     lpips = lpips_or_none(settings.lpips_backbone)

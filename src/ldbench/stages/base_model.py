@@ -8,6 +8,7 @@ stages load it exactly as they would load SD 1.5.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ..methods import MethodConfig, get_strategy
 from ..models import build_tiny_components
 from ..natural_images import NaturalCropDataset, load_natural_images
 from ..runtime import compute_device
+from ..seeds import derive_seed
 from ..settings import PretrainSettings, TrainSettings
 from ..train import LatentSet, train
 from ..vae_pretrain import pretrain_vae
@@ -27,15 +29,16 @@ log = logging.getLogger("ldbench")
 
 
 def pretrain_base(settings: PretrainSettings, out_dir: Path, work_dir: Path) -> None:
-    emb, seed, size = settings.embedded, settings.seed, settings.image_size
-    components = build_tiny_components({**emb, "image_size": size}, seed=seed).to(compute_device())
+    emb, size = settings.embedded, settings.image_size
+    seed = functools.partial(derive_seed, settings.seed, "pretrain_base")
+    components = build_tiny_components({**emb, "image_size": size}, seed=seed("init")).to(compute_device())
     images = load_natural_images()
-    crops = NaturalCropDataset(images, size=size, length=emb["natural_crops"], seed=seed)
+    crops = NaturalCropDataset(images, size=size, length=emb["natural_crops"], seed=seed("unet_crops"))
     log.info("%d natural images → %d crops of %d px", len(images), len(crops), size)
 
     vt = emb["vae_training"]
-    vae_crops = NaturalCropDataset(images, size=vt.get("crop_size", size), length=emb["natural_crops"], seed=seed)
-    vae_summary = pretrain_vae(components.vae, vae_crops, steps=vt["steps"], batch_size=vt["batch_size"], lr=vt["lr"], seed=seed, log=log)
+    vae_crops = NaturalCropDataset(images, size=vt.get("crop_size", size), length=emb["natural_crops"], seed=seed("vae_crops"))
+    vae_summary = pretrain_vae(components.vae, vae_crops, steps=vt["steps"], batch_size=vt["batch_size"], lr=vt["lr"], seed=seed("vae"), log=log)
     log.info("VAE: %s", vae_summary)
     components.vae.eval().requires_grad_(False)
 
@@ -46,7 +49,7 @@ def pretrain_base(settings: PretrainSettings, out_dir: Path, work_dir: Path) -> 
 
     ut = emb["unet_training"]
     train_settings = TrainSettings(
-        steps=ut["steps"], batch_size=ut["batch_size"], lr=ut["lr"], seed=seed,
+        steps=ut["steps"], batch_size=ut["batch_size"], lr=ut["lr"], seed=seed("unet"),
         mixed_precision=settings.training.mixed_precision, checkpoint_every=settings.training.checkpoint_every,
         **training_levers(settings.training.performance),
     )

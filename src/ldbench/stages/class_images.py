@@ -15,6 +15,7 @@ import torch
 
 from ..images import image_grid, save_png, to_gray_uint8
 from ..sample import generate
+from ..seeds import derive_seed
 from ..settings import ClassImagesSettings
 from ..utils import LdbenchError, atomic_path
 from .common import inference_model
@@ -25,7 +26,7 @@ log = logging.getLogger("ldbench")
 def class_images(settings: ClassImagesSettings, base_model: str, out_path: Path, preview_png: Path) -> None:
     components = inference_model(settings.performance, base_model)
     log.info("%d class images of %r from the base model", settings.n_images, settings.prompt)
-    images = generate(components, [settings.prompt] * settings.n_images, delta=0.0, seed=settings.seed + 1, desc="class images",
+    images = generate(components, [settings.prompt] * settings.n_images, delta=0.0, seed=derive_seed(settings.seed, "class_images", "noise"), desc="class images",
                       **settings.sampling.kwargs())
     with atomic_path(out_path, suffix=".pt") as tmp:
         torch.save({"images": images.float(), "prompt": settings.prompt}, tmp)

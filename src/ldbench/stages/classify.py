@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..classifier import bootstrap_auc_ci, macro_auc, predict, save_classifier, train_classifier
 from ..images import load_classifier_inputs
+from ..seeds import derive_seed
 from ..settings import ClassifySettings
 from ..utils import LdbenchError, write_json
 from .common import draw_rows, read_slices, split_rows, target_matrix, task_rows
@@ -30,7 +31,7 @@ def training_rows(settings: ClassifySettings, source: str, slices: pd.DataFrame,
     if not synthetic:
         raise LdbenchError(f"classifier source {source!r} needs a synthetic sample set")
     if source.startswith("real+"):
-        return pd.concat([real, draw_rows(synthetic[0], len(real), settings.seed + 3)], ignore_index=True)
+        return pd.concat([real, draw_rows(synthetic[0], len(real), derive_seed(settings.seed, "train_classifier", "synthetic_rows"))], ignore_index=True)
     return synthetic[0]
 
 
@@ -46,10 +47,10 @@ def train_and_score(settings: ClassifySettings, dataset: str, source: str, slice
 
     per_seed = []
     for k, seed in enumerate(settings.seeds):
-        model = train_classifier(x_train, y_train, settings.classifier, seed=settings.seed * 1000 + seed, desc=f"classifier seed {seed}")
+        model = train_classifier(x_train, y_train, settings.classifier, seed=derive_seed(settings.seed, "train_classifier", "init", seed), desc=f"classifier seed {seed}")
         probs = predict(model, x_test)
         auc, per_target = macro_auc(probs, y_test)
-        lo, hi = bootstrap_auc_ci(probs, y_test, settings.bootstrap, seed=settings.seed + seed)
+        lo, hi = bootstrap_auc_ci(probs, y_test, settings.bootstrap, seed=derive_seed(settings.seed, "train_classifier", "bootstrap", seed))
         per_seed.append({"seed": seed, "auc": auc, "ci95": [lo, hi], "per_target": dict(zip(targets, per_target))})
         log.info("seed %d: macro AUC %.4f (95%% CI %.4f–%.4f)", seed, auc, lo, hi)
         if k == 0:

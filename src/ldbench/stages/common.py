@@ -37,22 +37,26 @@ def split_rows(slices: pd.DataFrame, split: str) -> pd.DataFrame:
     return rows
 
 
-def task_rows(rows: pd.DataFrame, task: ClassifierTask) -> pd.DataFrame:
-    """Rows of the classification task (``classifier_rows`` query), with the target columns present."""
-    query = task.rows_query
-    if query:
-        try:
-            rows = rows.query(query)
-        except Exception as err:  # pandas raises many types for a bad expression
-            raise LdbenchError(f"datasets.*.classifier_rows: cannot evaluate {query!r} on the slice table ({err})") from err
+def task_mask(rows: pd.DataFrame, task: ClassifierTask) -> np.ndarray:
+    """Which rows belong to the classification task (``classifier_rows`` query); the targets must be columns."""
     missing = [t for t in task.targets if t not in rows.columns]
     if missing:
         raise LdbenchError(f"classifier_targets {missing} are not columns of the slice table (columns: {sorted(rows.columns)})")
-    return rows.reset_index(drop=True)
+    if not task.rows_query:
+        return np.ones(len(rows), dtype=bool)
+    try:
+        return rows.eval(task.rows_query).to_numpy(dtype=bool)
+    except Exception as err:  # pandas raises many types for a bad expression
+        raise LdbenchError(f"datasets.*.classifier_rows: cannot evaluate {task.rows_query!r} on the slice table ({err})") from err
+
+
+def task_rows(rows: pd.DataFrame, task: ClassifierTask) -> pd.DataFrame:
+    """Rows of the classification task (``classifier_rows`` query), with the target columns present."""
+    return rows[task_mask(rows, task)].reset_index(drop=True)
 
 
 def target_matrix(rows: pd.DataFrame, targets: list[str]) -> np.ndarray:
-    return rows[targets].to_numpy(dtype=np.float32)
+    return rows[targets].to_numpy(dtype=np.float32, copy=True)
 
 
 def prompts_for(rows: pd.DataFrame, kind: str, modality_phrase: str) -> list[str]:

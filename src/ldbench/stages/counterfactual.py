@@ -33,6 +33,7 @@ from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
 from ..kinds import CounterfactualTask, DatasetKind, get_kind
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import read_metadata
+from ..seeds import derive_seed
 from ..settings import CounterfactualSettings, GroundTruthSettings
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
@@ -77,7 +78,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
         if pool.empty:
             log.warning("%s: no test images for task %s; skipped", ds.name, task.name)
             continue
-        rows = draw_rows(pool.drop_duplicates("image"), min(settings.n_images, len(pool)), settings.seed + 31 + t_index)
+        rows = draw_rows(pool.drop_duplicates("image"), min(settings.n_images, len(pool)), derive_seed(settings.seed, "counterfactual", "rows", task.name))
         rows = rows.drop_duplicates("image").reset_index(drop=True)
         target_rows = rows.assign(**task.changes)
         truths, regions = _ground_truth(settings.ground_truth, kind, rows, task)
@@ -89,9 +90,9 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
             components = inference_model(settings.performance, model_dir, compile=False)
             phrase = read_metadata(model_dir)["modality_phrase"]
             src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrase), prompts_for(target_rows, ds.kind, phrase)
-            seed = settings.seed + 4000 + 100 * t_index
+            seed = derive_seed(settings.seed, "counterfactual", "edit", task.name)
             edited = edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}")
-            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], seed + 50, edit_settings, desc=f"{task.name} {ld} back")
+            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], derive_seed(seed, "back"), edit_settings, desc=f"{task.name} {ld} back")
             edited_u8, back_u8 = to_gray_uint8(edited), to_gray_uint8(back)
             p_edit = predict(classifier, gray_uint8_to_unit(edited_u8))[:, column]
             for i in range(len(rows)):

@@ -5,7 +5,8 @@ prompts from identical initial noise. Each δ is scored by the counterfactual ob
 ``L(δ) = λ·ℓ_o + ℓ_in`` (DESIGN §4): ℓ_in is a Monte-Carlo estimate of the L1 distance between
 each generated image and the real slice its prompt was built from (the paper's δ criterion;
 pixels in [0, 1], paired by prompt — the paper does not publish its exact estimator), ℓ_o is the
-binary cross-entropy of the real-data classifier on the prompt's labels. FID (domain features)
+binary cross-entropy of the real-data classifier on the prompt's labels, over the prompts of the
+classification task's rows (``classifier_rows``; brain MCI prompts are neither class). FID (domain features)
 per δ is reported beside the score but does not choose δ.
 """
 
@@ -24,9 +25,10 @@ from ..images import gray_uint8_to_unit, load_classifier_inputs, read_gray, to_g
 from ..metrics import fid_from_features, l1_distance
 from ..models import read_metadata
 from ..sample import generate
+from ..seeds import derive_seed
 from ..settings import DriftSearchSettings
-from ..utils import atomic_path, write_csv, write_json
-from .common import draw_rows, inference_model, prompts_for, read_slices, split_rows, target_matrix
+from ..utils import LdbenchError, atomic_path, write_csv, write_json
+from .common import draw_rows, inference_model, prompts_for, read_slices, split_rows, target_matrix, task_mask
 
 log = logging.getLogger("ldbench")
 
@@ -36,27 +38,31 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
     slices = read_slices(slices_csv)
-    rows = draw_rows(split_rows(slices, "val"), settings.n_samples, settings.seed)
+    rows = draw_rows(split_rows(slices, "val"), settings.n_samples, derive_seed(settings.seed, "drift_search", "rows"))
     prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
     real = np.stack([read_gray(p) for p in rows["image"]])
     classifier, targets = load_classifier(classifier_path)
     labels = torch.from_numpy(target_matrix(rows, targets))
+    # ℓ_o scores only the rows of the classification task (brain: not MCI, which is neither class)
+    in_task = torch.from_numpy(task_mask(rows, settings.task))[:, None]
     test = split_rows(slices, "test")
     real_features = extract_features(classifier, load_classifier_inputs(test["image"]))
 
     records, sweep = [], []
     grid = list(settings.grid)
-    grid_images = generate(components, prompts, delta=grid, seed=settings.seed, desc="δ grid", **settings.sampling.kwargs())
+    grid_images = generate(components, prompts, delta=grid, seed=derive_seed(settings.seed, "drift_search", "noise"), desc="δ grid", **settings.sampling.kwargs())
     for delta, images in zip(grid, grid_images):
         generated = to_gray_uint8(images)
         sweep.append(generated)
         x = gray_uint8_to_unit(generated)
         with torch.no_grad():
             logits = classifier(x)
-        mask = ~torch.isnan(labels)
-        l_out = float(F.binary_cross_entropy_with_logits(logits[mask], labels[mask]))
+        mask = ~torch.isnan(labels) & in_task
+        l_out = float(F.binary_cross_entropy_with_logits(logits[mask], labels[mask])) if mask.any() else float("nan")
         l_in = l1_distance(generated, real)
-        score = settings.classifier_weight * l_out + l_in
+        if settings.classifier_weight and not mask.any():
+            raise LdbenchError(f"drift.lambda > 0, but none of the {len(rows)} validation prompts belongs to the classification task")
+        score = settings.classifier_weight * l_out + l_in if settings.classifier_weight else l_in
         fid = fid_from_features(real_features, extract_features(classifier, x))
         records.append({"delta": float(delta), "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid, "n": len(prompts)})
         log.info("δ=%+.3f  ℓ_in=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, l_in, l_out, score, fid)

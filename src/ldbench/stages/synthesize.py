@@ -12,6 +12,7 @@ from pathlib import Path
 from ..images import save_png, to_gray_uint8
 from ..models import read_metadata
 from ..sample import generate
+from ..seeds import derive_seed
 from ..settings import SynthesizeSettings
 from ..utils import atomic_dir, write_csv
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
@@ -25,10 +26,10 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
     delta = inference_delta(chosen_json)
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
-    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), settings.n_images, settings.seed + 17)
+    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), settings.n_images, derive_seed(settings.seed, "synthesize", "prompts"))
     prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
     log.info("%d samples at δ=%+.3f, e.g. %r", len(prompts), delta, prompts[0])
-    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=settings.seed + 1000, **settings.sampling.kwargs()))
+    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise"), **settings.sampling.kwargs()))
 
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:

@@ -18,6 +18,7 @@ from ..encoding import PromptTable, encode_images
 from ..images import load_images
 from ..models import read_metadata
 from ..sample import decode, denoise, initial_noise, latent_shape, make_scheduler
+from ..seeds import derive_seed
 from ..settings import TrajectoriesSettings
 from ..utils import atomic_path
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
@@ -29,7 +30,7 @@ DECODED_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along the schedule imag
 
 def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
     sampling = settings.sampling
-    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), settings.n_samples, settings.seed + 53)
+    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), settings.n_samples, derive_seed(settings.seed, "trajectories", "prompts"))
     deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     real_images = load_images(rows["image"])
     arrays: dict[str, np.ndarray] = {"img_real": real_images.numpy().astype(np.float16)}
@@ -40,12 +41,12 @@ def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], ch
         if ld == "noLD":  # the real latents through the same VAE (it is frozen by every method)
             arrays["lat_real"] = encode_images(components, real_images, desc="encode real")[0].numpy()
         prompts = prompts_for(rows, settings.dataset.kind, read_metadata(model_dir)["modality_phrase"])
-        noise = initial_noise(len(prompts), latent_shape(components), settings.seed + 2000)
+        noise = initial_noise(len(prompts), latent_shape(components), derive_seed(settings.seed, "trajectories", "noise"))
         kept: list[torch.Tensor] = []
         embed = PromptTable(components, prompts)
         denoise(components, noise, embed.embeddings(prompts), embed.uncond, deltas[ld],
                 make_scheduler(components, sampling.scheduler), steps, sampling.guidance_scale,
-                torch.Generator().manual_seed(settings.seed + 2001), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
+                torch.Generator().manual_seed(derive_seed(settings.seed, "trajectories", "step_noise")), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
         latents = torch.stack(kept)  # (steps, n, C, h, w)
         arrays[f"lat_{ld}"] = latents.numpy()
         arrays[f"img_{ld}"] = torch.stack([decode(components, latents[k]) for k in decode_at]).numpy().astype(np.float16)

@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ...seeds import derive_seed
 from ...utils import LdbenchError, atomic_dir, progress
 
 REF_AGE = 55.0
@@ -389,7 +390,7 @@ def draw_cohort(n_subjects: int, seed: int, visits: tuple[int, int] = (2, 4), vo
     lo, hi = int(visits[0]), int(visits[1])
     if not (1 <= lo <= hi):
         raise LdbenchError(f"visits must be (min, max) with 1 ≤ min ≤ max, got {visits}")
-    rng = np.random.default_rng([int(seed), 1001])
+    rng = np.random.default_rng(derive_seed(seed, "brain_phantom", "cohort"))
     rows = []
     for s in range(int(n_subjects)):
         subject = f"OAS3{s + 1:04d}"

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from ...seeds import derive_seed
 from ...utils import LdbenchError, atomic_dir, progress
 from ..adapters.chexpert import CHEXPERT_COLUMNS, CHEXPERT_LABELS
 
@@ -771,7 +772,7 @@ def draw_studies(n_patients: int, seed: int, image_size: int = 256, valid_fracti
     # "CheXpert-v1.0-small/train/patient00001/study1/…": the patient id is a fixed-width field
     patient_col = frontal["Path"].str.slice(26, 38)
     patients = np.array(sorted(patient_col.unique()))
-    rng = np.random.default_rng([int(seed), 2002])
+    rng = np.random.default_rng(derive_seed(seed, "cxr_phantom", "studies"))
     chosen = rng.choice(patients, size=min(int(n_patients), len(patients)), replace=False)
     sub = frontal[patient_col.isin(set(chosen)).values]
     parts = sub["Path"].str.split("/", expand=True)
@@ -789,7 +790,7 @@ def draw_studies(n_patients: int, seed: int, image_size: int = 256, valid_fracti
             labels = {c: real[c] for c in CHEXPERT_LABELS}
             if split == "valid":  # the real valid set has radiologist consensus labels, 0/1 only
                 labels = {c: (1.0 if x in (1.0, -1.0) else 0.0) for c, x in labels.items()}
-            sev_rng = np.random.default_rng([int(seed), 3003, k, j])
+            sev_rng = np.random.default_rng(derive_seed(seed, "cxr_phantom", "severity", k, j))
             findings = tuple(
                 sorted((f, s) for f in FINDINGS if (s := _severity(labels[f], sev_rng)) > 0)
             )
