@@ -74,6 +74,7 @@ def test_a_figure_option_reruns_only_that_figure(smoke_run):
 def test_a_library_edit_reruns_the_stages_that_import_it(smoke_run, tmp_path):
     """The workflow and library copied elsewhere unchanged: nothing to do; after a figure-code edit: the figures."""
     copy = tmp_path / "workflow"
+    copy.mkdir()
     for part in ("Snakefile", "rules", "schemas", "workflow_scripts", "src", "report", "envs", "profiles"):
         (shutil.copytree if (REPO / part).is_dir() else shutil.copy2)(REPO / part, copy / part)
     assert _scheduled(smoke_run, snakefile=copy / "Snakefile") == Counter()
