@@ -147,11 +147,29 @@ def test_cxr_slice_table_from_phantom(phantom_cxr, tmp_path):
     assert "label_No Finding" in saved.columns and "findings" in saved.columns
     none = saved["findings"] == "No Finding"
     assert (saved.loc[none, [f"label_{f}" for f in CXR_FINDINGS]].sum(axis=1) == 0).all()
-    assert (saved["label_No Finding"] == none.astype(int)).all()
-    assert saved.loc[~none, "findings"].str.split("|").apply(lambda fs: set(fs) <= set(CXR_FINDINGS)).all()
+    assert (saved["label_No Finding"] == rows["label_No Finding"].astype(int)).all()  # CheXpert's own column
+    named = saved.loc[saved["findings"].fillna("").str.len() > 0, "findings"]
+    assert named.str.split("|").apply(lambda fs: set(fs) <= {*CXR_FINDINGS, "No Finding"}).all()
     assert saved["prompt"].str.startswith("a chest x-ray of a ").all()
     assert (saved.groupby("subject")["split"].nunique() == 1).all()
     assert len(table) == len(rows)
+
+
+def test_cxr_no_finding_is_read_from_chexpert_not_derived(tmp_path):
+    """A support device does not make a study abnormal; a finding outside any short list does."""
+    root = write_fake_chexpert(tmp_path / "c")
+    csv = root / "CheXpert-v1.0-small" / "train.csv"
+    table = pd.read_csv(csv)
+    normal_with_line = table["Path"].str.contains("patient00002")
+    table.loc[normal_with_line, "Support Devices"] = 1.0  # No Finding 1.0 stays
+    opacity = table["Path"].str.contains("patient00003/study2")
+    table.loc[opacity, ["Pleural Effusion", "Lung Opacity"]] = [0.0, 1.0]  # No Finding blank
+    table.to_csv(csv, index=False)
+    slices = build_slice_table("cxr", read_chexpert(root), tmp_path / "out", 16, "chest x-ray", 0, {"train": 1.0})
+    normal = slices[slices["subject"] == "patient00002"].iloc[0]
+    assert normal["label_No Finding"] == 1 and normal["prompt"].endswith("with support devices")
+    lung = slices[(slices["subject"] == "patient00003") & (slices["visit"] == "study2")].iloc[0]
+    assert lung["label_No Finding"] == 0 and lung["prompt"].endswith("with lung opacity") and lung["findings"] == "Lung Opacity"
 
 
 def test_cxr_aspect_kept_with_padding(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -180,3 +181,22 @@ def test_added_token_survives_save_and_load(tmp_path):
     comps2.save_pretrained(tmp_path / "partial")
     loaded2 = load_components(tmp_path / "partial")
     assert loaded2.text_encoder.get_input_embeddings().weight.shape[0] == len(loaded2.tokenizer) == 49409
+
+
+def test_config_is_checked_against_the_model_before_any_training(tmp_path, _tiny_components):
+    """A user model folder (SD layout, save_pretrained) whose native size is not image_size stops at validation."""
+    from ldbench.config import read_config_files, validate_config
+
+    folder = tmp_path / "user_model"
+    _tiny_components.save_pretrained(folder)  # 16 px: 8×8 latents, VAE factor 2
+    config = read_config_files([Path(__file__).resolve().parents[1] / "config.yaml"])
+    config["base_model"] = {"source": str(folder)}
+    config["image_size"] = 32
+    with pytest.raises(LdbenchError, match=r"image_size: 32 does not match .* 8×8 latents .* set image_size: 16"):
+        validate_config(json.loads(json.dumps(config)))
+    config["image_size"] = 16
+    validate_config(json.loads(json.dumps(config)))
+    unet_config = folder / "unet" / "config.json"
+    unet_config.write_text(json.dumps({**json.loads(unet_config.read_text()), "cross_attention_dim": 768}))
+    with pytest.raises(LdbenchError, match="cross-attention width 768 but a text encoder of width 16"):
+        validate_config(json.loads(json.dumps(config)))

@@ -126,3 +126,18 @@ def test_worker_disabled_runs_inline(monkeypatch):
     monkeypatch.setenv("LDBENCH_WARM_WORKER", "1")
     monkeypatch.setenv("SLURM_JOB_ID", "42")
     assert not worker.enabled()
+
+
+def test_a_job_with_another_import_time_environment_gets_its_own_server(monkeypatch):
+    """Libraries read HF_HOME, HF_HUB_OFFLINE, … when imported: a server started under other values
+    must not take the job (it would look in the wrong cache, or stay offline)."""
+    monkeypatch.delenv("HF_HOME", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    plain = worker.socket_path()
+    monkeypatch.setenv("HF_HOME", "/data/hf")
+    with_home = worker.socket_path()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline = worker.socket_path()
+    assert len({plain, with_home, offline}) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # set per rule by Snakemake; each job sets its threads itself
+    assert worker.socket_path() == offline

@@ -60,6 +60,7 @@ def config_schema() -> dict:
     """The schema file with the registries' parts filled in: method and kind choices, method blocks."""
     import yaml
 
+    from .data.drops import REASONS
     from .kinds import kinds
     from .methods import finetuning_methods
 
@@ -67,6 +68,7 @@ def config_schema() -> dict:
     definitions = schema["definitions"]
     definitions["method"]["enum"] = list(finetuning_methods())
     definitions["dataset"]["properties"]["kind"]["enum"] = list(kinds())
+    definitions["dataset"]["properties"]["max_dropped_fraction_by_reason"]["propertyNames"] = {"enum": list(REASONS)}
     finetune = schema["properties"]["finetune"]["properties"]
     for name, strategy in finetuning_methods().items():
         finetune[name] = strategy.config_schema()
@@ -152,6 +154,10 @@ def cross_field_errors(config: Mapping) -> list[str]:
         errors.append(f"ageing.datasets: {unknown} are not in datasets {list(config['datasets'])}")
     if not str(config["base_model"]["source"]).strip():
         errors.append("base_model.source: empty")
+    else:
+        from .model_check import compatibility_errors
+
+        errors += compatibility_errors(config)
     return errors
 
 

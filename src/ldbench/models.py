@@ -19,7 +19,6 @@ import gzip
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 import torch
 
+from .model_check import DEFAULT_TINY_CONFIG, is_hub_id
 from .utils import LdbenchError, atomic_dir, write_json
 
 logger = logging.getLogger("ldbench")
@@ -46,20 +46,6 @@ SD15_SCHEDULER_CONFIG: dict[str, Any] = {
     "skip_prk_steps": True,
 }
 
-# The tiny model (``base_model.embedded`` of config.yaml); cfg keys override these.
-DEFAULT_TINY_CONFIG: dict[str, Any] = {
-    "image_size": 64,
-    "vae": {"block_out_channels": [32, 64, 64], "layers_per_block": 1, "latent_channels": 4, "norm_num_groups": 16},
-    "text_encoder": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128},
-    "unet": {
-        "block_out_channels": [32, 64, 64],
-        "layers_per_block": 1,
-        "attention_head_dim": 8,
-        "norm_num_groups": 16,
-        "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-    },
-}
 
 # What a model folder must contain (SD 1.5 save_pretrained layout). Each entry: a list of
 # alternatives, any one of which satisfies the requirement.
@@ -320,21 +306,6 @@ def build_tiny_components(cfg: dict | None, seed: int) -> Components:
 # loading
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-def _is_hub_id(source: str | os.PathLike) -> bool:
-    """A string like ``runwayml/stable-diffusion-v1-5`` that is not a local path.
-
-    ``results/base`` where ``results/`` exists locally is taken as a (missing) folder, not a hub id.
-    """
-    if not isinstance(source, str) or Path(source).exists():
-        return False
-    if not _HUB_ID.match(source):
-        return False
-    return not Path(source.split("/")[0]).exists()
-
-
 def missing_parts(folder: str | os.PathLike) -> list[str]:
     """What a local model folder lacks compared with the SD 1.5 layout (empty list: complete)."""
     folder = Path(folder)
@@ -373,7 +344,7 @@ def resolve_source(source: str | os.PathLike) -> Path:
     ``.bin`` weights as the fallback for repositories that have no safetensors.  Either way the
     folder is checked against the SD 1.5 layout and a missing part raises ``LdbenchError``.
     """
-    if not _is_hub_id(source):
+    if not is_hub_id(source):
         folder = Path(source)
         _check_folder(folder)
         return folder
@@ -406,7 +377,7 @@ def load_components(source: str | os.PathLike, dtype: torch.dtype = torch.float3
     from transformers import CLIPTextModel, CLIPTokenizer
 
     folder = resolve_source(source)
-    where = f"hub model {source} ({folder})" if _is_hub_id(source) else f"model folder {folder}"
+    where = f"hub model {source} ({folder})" if is_hub_id(source) else f"model folder {folder}"
     location = str(folder)
     try:
         tokenizer = CLIPTokenizer.from_pretrained(location, subfolder="tokenizer")
@@ -436,7 +407,7 @@ def load_components(source: str | os.PathLike, dtype: torch.dtype = torch.float3
 
 def read_metadata(source: str | os.PathLike) -> dict:
     """``ldbench.json`` of a local model folder, or ``{}`` (hub ids, folders without it)."""
-    if _is_hub_id(source):
+    if is_hub_id(source):
         return {}
     path = Path(source) / METADATA_FILE
     if not path.is_file():

@@ -186,6 +186,8 @@ class PreprocessSettings(Settings):
     modality: str
     split: dict[str, float]
     options: dict[str, Any]  # the kind's own keys (``ldbench.kinds``)
+    max_dropped_fraction: float
+    max_dropped_fraction_by_reason: dict[str, float]
     image_size: int
     seed: int
 
@@ -196,6 +198,7 @@ class PreprocessSettings(Settings):
         ds = config["datasets"][dataset]
         options = {key: ds[key] for key in get_kind(ds["kind"]).options_schema}
         return cls(kind=ds["kind"], source=ds["source"], modality=ds["modality"], split=dict(ds["split"]), options=options,
+                   max_dropped_fraction=ds["max_dropped_fraction"], max_dropped_fraction_by_reason=dict(ds["max_dropped_fraction_by_reason"]),
                    image_size=config["image_size"], seed=config["seed"])
 
 

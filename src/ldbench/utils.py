@@ -20,11 +20,20 @@ class LdbenchError(RuntimeError):
     """An error caused by user input (config, data, model folder) with a message meant for people."""
 
 
+def _umask() -> int:
+    """The process umask (reading it means setting it; it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
-    An interrupted job therefore never leaves a half-written output that Snakemake would take as done.
+    An interrupted job therefore never leaves a half-written output that Snakemake would take as
+    done. The file gets the mode a plain ``open`` would give it (0666 minus the umask), not the
+    private 0600 of a temporary file, so colleagues on a shared project folder can read it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +42,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -41,7 +52,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary directory beside ``path``; move it onto ``path`` only if the block succeeds."""
+    """Yield a temporary directory beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    A failed block leaves no partial directory behind. The directory gets a plain ``mkdir``'s mode.
+    """
     import shutil
 
     path = Path(path)
@@ -49,6 +63,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

@@ -73,9 +73,20 @@ def _library_fingerprint() -> str:
     return repr(stamps)
 
 
+#: environment variables the preloaded libraries read when they are imported (cache folders, offline
+#: mode, hash seed): a job whose values differ gets a server of its own, never one that imported
+#: torch, transformers and diffusers under another environment
+IMPORT_TIME_ENVIRONMENT = ("HF_", "HUGGINGFACE_", "TRANSFORMERS_", "DIFFUSERS_", "TORCH", "PYTORCH_", "XDG_CACHE_HOME", "PYTHONHASHSEED")
+
+
+def _environment_fingerprint(environ: dict[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return repr(sorted((k, v) for k, v in environ.items() if k.startswith(IMPORT_TIME_ENVIRONMENT)))
+
+
 def socket_path() -> Path:
-    """One server per user, Python and library state (AF_UNIX paths must stay short)."""
-    key = f"{sys.executable}|{Path(__file__).resolve()}|{os.getuid()}|{_library_fingerprint()}".encode()
+    """One server per user, Python, library state and import-time environment (AF_UNIX paths must stay short)."""
+    key = f"{sys.executable}|{Path(__file__).resolve()}|{os.getuid()}|{_library_fingerprint()}|{_environment_fingerprint()}".encode()
     return Path("/tmp") / f"ldbench-worker-{hashlib.sha1(key).hexdigest()[:12]}.sock"
 
 

@@ -44,6 +44,16 @@ def _redirect_output(log_file: str) -> None:
         os.dup2(handle.fileno(), 2)
 
 
+def _to_terminal(stream, rule: str) -> None:
+    """What a stage logs to ``ldbench.console`` (summaries a user must see, such as dropped inputs)
+    goes to the terminal as well as to the rule's log."""
+    console = logging.getLogger("ldbench.console")
+    console.handlers.clear()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(f"[{rule}] %(levelname)s %(message)s"))
+    console.addHandler(handler)
+
+
 @contextlib.contextmanager
 def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]:
     """Run a stage inside a rule: log to the rule's ``log:``, use its threads and its own GPU
@@ -52,9 +62,11 @@ def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]
 
     A user-facing problem (LdbenchError) ends the job with its message and no traceback.
     """
+    terminal = os.fdopen(os.dup(2), "w", buffering=1)  # the job's own stderr: Snakemake's terminal
     if snakemake.log:
         _redirect_output(snakemake.log[0])
     log = setup_logging()
+    _to_terminal(terminal, snakemake.rule)
     if int(snakemake.resources.get("gpu", 0) or 0) > 0 and "SLURM_JOB_ID" not in os.environ:
         claim_gpus(int(snakemake.resources.get("gpu")))  # before anything starts CUDA
     configure_torch(snakemake.threads)

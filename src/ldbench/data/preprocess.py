@@ -20,14 +20,13 @@ Chest X-ray (``kind="cxr"``): each image → grayscale, longest side resized to 
 (Lanczos), centred on a black square canvas, PNG.
 
 Splits are drawn by subject with ``seed``: ``round(f_test·n)`` subjects for test,
-``round(f_val·n)`` for val, the rest train.  Unreadable inputs are skipped, counted and reported
-through ``log``; more than ``MAX_BAD_FRACTION`` of them is an error.
+``round(f_val·n)`` for val, the rest train.  Unreadable inputs are skipped and recorded, with the
+adapter's dropped rows, in ``dropped.csv`` (``ldbench.data.drops``); a reason above its cap is an error.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,13 +39,15 @@ from scipy import ndimage
 from ..config import schema_defaults
 from ..prompts import build_prompt
 from ..seeds import derive_seed
-from ..utils import LdbenchError, atomic_path, progress, write_csv
+from ..utils import LdbenchError, atomic_dir, atomic_path, progress, write_csv
+from .drops import DropLog
 
 #: MNI z (mm) of the largest lateral-ventricle cross-section of the MNI152 template: the axial
 #: level of a volume registered to MNI/Talairach space (sform code 3 or 4).
 VENTRICLE_Z_MNI = 20.0
 BRAIN_FOV_MM = 180.0
-MAX_BAD_FRACTION = 0.10
+MAX_BAD_FRACTION = 0.10  # default cap per drop reason (a fraction of the raw inputs)
+DROPPED_CSV = "dropped.csv"
 SPLITS = ("train", "val", "test")
 
 _log = logging.getLogger("ldbench")
@@ -252,11 +253,18 @@ def _safe(text: str) -> str:
 
 
 def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_size: int, modality: str, seed: int,
-                      split_fractions: dict[str, float], options: Mapping[str, Any] | None = None, log=None) -> pd.DataFrame:
-    """Write ``out_dir/images/*.png``, ``out_dir/slices.csv`` and the longitudinal ``pairs.csv``.
+                      split_fractions: dict[str, float], options: Mapping[str, Any] | None = None, log=None,
+                      drops: DropLog | None = None, max_dropped: float = MAX_BAD_FRACTION,
+                      max_dropped_by_reason: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Write ``out_dir/images/*.png``, ``out_dir/slices.csv``, the longitudinal ``pairs.csv`` and
+    ``dropped.csv`` (every input left out, with its reason: the adapter's ``drops`` and the files
+    that cannot be read here).
 
     ``options``: the dataset's kind-specific settings (e.g. brain ``slice_offset_mm``); missing
-    ones take the kind's schema defaults.
+    ones take the kind's schema defaults. A drop reason above its cap (``max_dropped``, or its
+    entry in ``max_dropped_by_reason``; fractions of the raw inputs) is an error. The images are
+    written into a temporary folder that replaces ``images/`` only when every slice is done, so a
+    failed run leaves no partial folder.
     """
     from ..kinds import get_kind
 
@@ -271,9 +279,8 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     image_size = int(image_size)
     out_dir = Path(out_dir)
     img_dir = out_dir / "images"
-    if img_dir.exists():
-        shutil.rmtree(img_dir)
-    img_dir.mkdir(parents=True, exist_ok=True)
+    if drops is None:
+        drops = DropLog(inputs=len(volumes))
 
     vols = volumes.reset_index(drop=True)
     names, used = [], set()
@@ -285,24 +292,22 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
         used.add(name)
         names.append(name + ".png")
 
-    rows, bad = [], []
-    for i, r in enumerate(progress(vols.itertuples(index=False), total=len(vols), desc=f"{kind} slices", unit="img")):
-        try:
-            pix = dataset_kind.load_pixels(r.path, image_size, options)
-        except LdbenchError as err:
-            bad.append(str(err))
-            continue
-        dest = img_dir / names[i]
-        save_png(dest, pix)
-        rows.append((i, str(dest)))
-    n_bad = len(bad)
-    if n_bad:
-        log.warning("%s: %d of %d inputs unreadable and skipped: %s%s", kind, n_bad, len(vols), "; ".join(bad[:5]),
-                    " …" if n_bad > 5 else "")
-    if n_bad > MAX_BAD_FRACTION * len(vols):
-        raise LdbenchError(
-            f"{kind}: {n_bad} of {len(vols)} inputs are unreadable (more than {MAX_BAD_FRACTION:.0%}); first: {bad[0]}"
-        )
+    rows = []
+    with atomic_dir(img_dir) as tmp_dir:
+        for i, r in enumerate(progress(vols.itertuples(index=False), total=len(vols), desc=f"{kind} slices", unit="img")):
+            try:
+                pix = dataset_kind.load_pixels(r.path, image_size, options)
+            except LdbenchError as err:
+                drops.add(r.path, r.subject, "unreadable_file", str(err))
+                continue
+            save_png(tmp_dir / names[i], pix)
+            rows.append((i, str(img_dir / names[i])))
+        unreadable = drops.counts()["unreadable_file"]
+        if unreadable:
+            bad = [row["detail"] for row in drops.rows if row["reason"] == "unreadable_file"]
+            log.warning("%s: %d of %d inputs unreadable and skipped: %s%s", kind, unreadable, len(vols), "; ".join(bad[:5]),
+                        " …" if unreadable > 5 else "")
+        drops.check(max_dropped, max_dropped_by_reason or {}, f"{kind} ({out_dir})")
     keep = vols.iloc[[i for i, _ in rows]].reset_index(drop=True)
     table = pd.DataFrame({
         "image": [p for _, p in rows],
@@ -320,6 +325,7 @@ def build_slice_table(kind: str, volumes: pd.DataFrame, out_dir: Path, image_siz
     table = table[first + [c for c in table.columns if c not in first]]
     write_csv(out_dir / "slices.csv", table)
     write_csv(out_dir / "pairs.csv", longitudinal_pairs(table))
+    write_csv(out_dir / DROPPED_CSV, drops.frame())
     log.info("%s: %d slices (%s) written to %s", kind, len(table),
              ", ".join(f"{s} {int((table['split'] == s).sum())}" for s in SPLITS), out_dir)
     return table

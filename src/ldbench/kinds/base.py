@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ..data.drops import DropLog
+
 
 @dataclass(frozen=True)
 class CounterfactualTask:
@@ -72,8 +74,9 @@ class DatasetKind:
     def make_phantom(self, out_root: Path, arguments: Mapping[str, Any]) -> None:
         raise NotImplementedError
 
-    def read_source(self, source: str, root: Path, options: Mapping[str, Any]) -> pd.DataFrame:
-        """The adapter's table (one row per raw image or volume) of ``source`` under ``root``."""
+    def read_source(self, source: str, root: Path, options: Mapping[str, Any], drops: DropLog | None = None) -> pd.DataFrame:
+        """The adapter's table (one row per raw image or volume) of ``source`` under ``root``; rows it
+        leaves out are recorded in ``drops``."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ slices

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import CounterfactualTask, DatasetKind, GroundTruth
+
+if TYPE_CHECKING:
+    from ..data.drops import DropLog
 
 DIAGNOSES = ("CN", "MCI", "AD")
 DIAGNOSIS_TEXT = {
@@ -47,20 +50,20 @@ class Brain(DatasetKind):
 
         make_brain_phantom_dataset(Path(out_root), n_subjects=arguments["n"], seed=arguments["seed"], visits=arguments["visits"])
 
-    def read_source(self, source: str, root: Path, options: Mapping[str, Any]) -> Any:
+    def read_source(self, source: str, root: Path, options: Mapping[str, Any], drops: DropLog | None = None) -> Any:
         from ..utils import LdbenchError
 
         clinical = Path(options["clinical_csv"]) if options.get("clinical_csv") else None
         if source in ("phantom", "oasis3"):  # the phantom is written in OASIS-3's layout
             from ..data.adapters.oasis3 import read_oasis3
 
-            return read_oasis3(Path(root), clinical)
+            return read_oasis3(Path(root), clinical, drops=drops)
         if source == "adni":
             from ..data.adapters.adni import read_adni
 
             if clinical is None:
                 raise LdbenchError("datasets.*.clinical_csv must name the ADNIMERGE CSV for source: adni")
-            return read_adni(Path(root), clinical)
+            return read_adni(Path(root), clinical, drops=drops)
         raise LdbenchError(f"unknown brain source {source!r}; expected one of {self.sources}")
 
     def slice_name(self, row: Any) -> str:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import CounterfactualTask, DatasetKind, GroundTruth
 
-#: CheXpert findings in the slice table, used in prompts (in this order) and as classifier targets
-FINDINGS = ("Cardiomegaly", "Pleural Effusion", "Consolidation", "Pneumonia", "Support Devices")
+if TYPE_CHECKING:
+    from ..data.drops import DropLog
+
 NO_FINDING = "No Finding"
+#: CheXpert's 13 findings (its label columns but "No Finding"), in the order of its CSV: the slice
+#: table's label columns, and the findings a prompt names
+FINDINGS = ("Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema", "Consolidation", "Pneumonia",
+            "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices")
+#: the rows of the data overview figure besides "No Finding"
+OVERVIEW_FINDINGS = ("Cardiomegaly", "Pleural Effusion", "Consolidation", "Pneumonia", "Support Devices")
 
 
 class Cxr(DatasetKind):
@@ -41,13 +48,13 @@ class Cxr(DatasetKind):
 
         make_cxr_phantom_dataset(Path(out_root), n_patients=arguments["n"], seed=arguments["seed"], image_size=arguments["image_size"])
 
-    def read_source(self, source: str, root: Path, options: Mapping[str, Any]) -> Any:
+    def read_source(self, source: str, root: Path, options: Mapping[str, Any], drops: DropLog | None = None) -> Any:
         from ..utils import LdbenchError
 
         if source in ("phantom", "chexpert"):  # the phantom is written in CheXpert-v1.0-small's layout
             from ..data.adapters.chexpert import read_chexpert
 
-            return read_chexpert(Path(root), uncertain_policy=options["uncertain_policy"], frontal_only=options["frontal_only"])
+            return read_chexpert(Path(root), uncertain_policy=options["uncertain_policy"], frontal_only=options["frontal_only"], drops=drops)
         raise LdbenchError(f"unknown cxr source {source!r}; expected one of {self.sources}")
 
     def slice_name(self, row: Any) -> str:
@@ -59,19 +66,22 @@ class Cxr(DatasetKind):
         return cxr_image(path, image_size)
 
     def add_labels(self, table: Any, raw: Any) -> Any:
+        """The findings' labels, and "No Finding" as CheXpert gives it (never derived: a support device
+        does not make a study abnormal, and findings outside any list still do)."""
         for f in FINDINGS:
             col = f"label_{f}"
             table[col] = raw[col].astype(float) if col in raw.columns else 0.0
         present = table[[f"label_{f}" for f in FINDINGS]].fillna(0.0).to_numpy() == 1.0
-        table["findings"] = ["|".join(f for f, p in zip(FINDINGS, row) if p) or NO_FINDING for row in present]
-        table[f"label_{NO_FINDING}"] = (~present.any(axis=1)).astype(float)
+        no_finding = f"label_{NO_FINDING}"
+        table[no_finding] = raw[no_finding].astype(float) if no_finding in raw.columns else (~present.any(axis=1)).astype(float)
+        table["findings"] = ["|".join(f for f, p in zip(FINDINGS, row) if p) or (NO_FINDING if nf == 1 else "")
+                             for row, nf in zip(present, table[no_finding])]
         if "view" in raw.columns:
             table["view"] = raw["view"].astype(str)
-        for f in FINDINGS:  # integers where no label is NaN (policy "ignore" keeps NaN)
+        for f in (*FINDINGS, NO_FINDING):  # integers where no label is NaN (policy "ignore" keeps NaN)
             col = f"label_{f}"
             if table[col].notna().all():
                 table[col] = table[col].astype(int)
-        table[f"label_{NO_FINDING}"] = table[f"label_{NO_FINDING}"].astype(int)
         return table
 
     def condition_text(self, row: Mapping[str, Any]) -> str:
@@ -82,8 +92,8 @@ class Cxr(DatasetKind):
         return " and ".join([", ".join(present[:-1]), present[-1]] if len(present) > 1 else present)
 
     def overview_classes(self, slices: Any) -> list:
-        rows = [(NO_FINDING, slices["findings"] == NO_FINDING)]
-        for f in FINDINGS:
+        rows = [(NO_FINDING, slices[f"label_{NO_FINDING}"].fillna(0) == 1)]
+        for f in OVERVIEW_FINDINGS:
             rows.append((f, slices[f"label_{f}"].fillna(0) == 1))
         return rows
 

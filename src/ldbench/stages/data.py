@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.drops import DropLog
 from ..kinds import get_kind
 from ..settings import PhantomSettings, PreprocessSettings
 
 log = logging.getLogger("ldbench")
+console = logging.getLogger("ldbench.console")  # the rule's log and, in a workflow job, the terminal
 
 
 def make_phantoms(settings: PhantomSettings, out_root: Path) -> None:
@@ -22,10 +24,12 @@ def preprocess(settings: PreprocessSettings, raw_root: Path, out_dir: Path, over
     from ..data.overview import plot_data_overview
     from ..data.preprocess import build_slice_table
 
-    table = get_kind(settings.kind).read_source(settings.source, Path(raw_root), settings.options)
+    drops = DropLog()
+    table = get_kind(settings.kind).read_source(settings.source, Path(raw_root), settings.options, drops)
     log.info("%d raw images/volumes from %s", len(table), raw_root)
     slices = build_slice_table(settings.kind, table, Path(out_dir), settings.image_size, settings.modality, settings.seed,
-                               settings.split, options=settings.options, log=log)
-    log.info("slice table: %d rows; split sizes %s", len(slices), slices["split"].value_counts().to_dict())
+                               settings.split, options=settings.options, log=log, drops=drops,
+                               max_dropped=settings.max_dropped_fraction, max_dropped_by_reason=settings.max_dropped_fraction_by_reason)
+    console.info("%s; split sizes %s", drops.summary(f"{settings.kind} {raw_root}"), slices["split"].value_counts().to_dict())
     plot_data_overview(slices, settings.kind, Path(overview_png))
     return slices

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...utils import LdbenchError
+from ..drops import DropLog
 from ._common import finish, normalise_sex, read_table, require_dir, resolve_columns
 
 _BIDS = re.compile(r"^sub-ADNI(?P<site>\d{3})S(?P<rid>\d{4})_ses-M(?P<m>\d+)(?:_[A-Za-z]+-[A-Za-z0-9]+)*_T1w\.nii(?:\.gz)?$")
@@ -53,7 +54,7 @@ def _viscode_months(vis: str) -> int:
     return int(m[1]) if m else -1
 
 
-def read_adni(root: Path, adnimerge_csv: Path, log=None) -> pd.DataFrame:
+def read_adni(root: Path, adnimerge_csv: Path, log=None, drops: DropLog | None = None) -> pd.DataFrame:
     """One row per T1w volume: path, subject (PTID), visit (VISCODE), age, sex, diagnosis."""
     log = log or log_
     root = require_dir(Path(root), "ADNI")
@@ -93,14 +94,23 @@ def read_adni(root: Path, adnimerge_csv: Path, log=None) -> pd.DataFrame:
             f"{root}: no ADNI T1w volumes found (expected sub-ADNI<site>S<rid>/ses-M<mm>/anat/…_T1w.nii.gz "
             "or <PTID>_<VISCODE>.nii.gz, e.g. 002_S_0295_bl.nii.gz)"
         )
-    rows, unmatched = [], 0
+    drops = drops if drops is not None else DropLog()
+    drops.inputs += len(scans)
+    rows = []
     for path, ptid, rid, months, vis in scans:
         r = index.get((rid, months))
-        if r is None or pd.isna(r.age_bl) or r.sex is None or not isinstance(r.diagnosis, str):
-            unmatched += 1
-            continue
-        rows.append({"path": str(path), "subject": ptid, "visit": vis, "age": float(r.age_bl) + float(r.years),
-                     "sex": r.sex, "diagnosis": r.diagnosis})
+        if r is None:
+            drops.add(path, ptid, "no_clinical_visit", f"no ADNIMERGE row for RID {rid}, VISCODE {vis}")
+        elif pd.isna(r.age_bl):
+            drops.add(path, ptid, "missing_age", "AGE blank")
+        elif r.sex is None:
+            drops.add(path, ptid, "missing_sex", "PTGENDER not Male/Female")
+        elif not isinstance(r.diagnosis, str):
+            drops.add(path, ptid, "missing_diagnosis", "DX and DX_bl blank")
+        else:
+            rows.append({"path": str(path), "subject": ptid, "visit": vis, "age": float(r.age_bl) + float(r.years),
+                         "sex": r.sex, "diagnosis": r.diagnosis})
+    unmatched = len(scans) - len(rows)
     if unmatched:
         log.warning("ADNI: %d of %d volumes have no ADNIMERGE row with age, sex and diagnosis; skipped", unmatched, len(scans))
     if not rows:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...utils import LdbenchError
+from ..drops import DropLog
 from ._common import read_table, require_dir
 
 #: CheXpert's 14 label columns, in the order of the real CSV.
@@ -32,9 +33,15 @@ log_ = logging.getLogger("ldbench")
 
 
 def read_chexpert(root: Path, uncertain_policy: str = "zeros", frontal_only: bool = True,
-                  splits=("train", "valid"), log=None) -> pd.DataFrame:
-    """One row per image: path, subject, visit, age, sex, view, label_<Finding> (+ source_split)."""
+                  splits=("train", "valid"), log=None, drops: DropLog | None = None) -> pd.DataFrame:
+    """One row per image: path, subject, visit, age, sex, view, label_<Finding> for CheXpert's 14
+    labels ("No Finding" as CheXpert gives it), source_split.
+
+    Rows without a usable age or sex, or with a label that is neither 1.0, 0.0, −1.0 nor blank, are
+    left out and recorded in ``drops`` with their reason (and warned about).
+    """
     log = log or log_
+    drops = drops if drops is not None else DropLog()
     if uncertain_policy not in POLICIES:
         raise LdbenchError(f"uncertain_policy must be one of {POLICIES}, got {uncertain_policy!r}")
     if isinstance(splits, str):
@@ -54,37 +61,45 @@ def read_chexpert(root: Path, uncertain_policy: str = "zeros", frontal_only: boo
         frames.append(t)
     t = pd.concat(frames, ignore_index=True)
     if frontal_only:
-        t = t[t["Frontal/Lateral"].astype(str).str.strip().str.lower() == "frontal"]
-    sex = t["Sex"].astype(str).str.strip().str.lower().map({"female": "F", "male": "M"})
-    bad_sex = sex.isna().sum()
-    if bad_sex:
-        log.warning("CheXpert: %d images with sex other than Male/Female (e.g. 'Unknown') skipped", int(bad_sex))
+        frontal = t["Frontal/Lateral"].astype(str).str.strip().str.lower() == "frontal"
+        if (~frontal).any():
+            log.info("CheXpert: %d lateral views left out (frontal_only: true)", int((~frontal).sum()))
+        t = t[frontal]
+    t = t.reset_index(drop=True)
+    drops.inputs += len(t)
     parts = t["Path"].astype(str).str.split("/")
     out = pd.DataFrame({
         "path": [str(root / p) for p in t["Path"].astype(str)],
         "subject": parts.str[-3].values,
         "visit": parts.str[-2].values,
         "age": pd.to_numeric(t["Age"], errors="coerce").astype(float).values,
-        "sex": sex.values,
+        "sex": t["Sex"].astype(str).str.strip().str.lower().map({"female": "F", "male": "M"}).values,
         "view": np.where(t["Frontal/Lateral"].astype(str).str.lower() == "frontal",
                          t["AP/PA"].fillna("").astype(str), "Lateral"),
         "source_split": t["source_split"].values,
     })
+    keep = np.ones(len(t), dtype=bool)
     for name in CHEXPERT_LABELS:
-        raw = pd.to_numeric(t[name], errors="coerce").values
+        text = t[name]
+        raw = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        unreadable = (np.isnan(raw) & text.notna().to_numpy()) | (~np.isnan(raw) & ~np.isin(raw, (0.0, 1.0, -1.0)))
+        for i in np.flatnonzero(unreadable & keep):
+            drops.add(out["path"][i], out["subject"][i], "bad_label", f"{name} = {text.iloc[i]!r}")
+        keep &= ~unreadable
         lab = np.where(np.isnan(raw), 0.0, raw)
         uncertain = lab == -1.0
-        if uncertain_policy == "zeros":
-            lab[uncertain] = 0.0
-        elif uncertain_policy == "ones":
-            lab[uncertain] = 1.0
-        else:
-            lab[uncertain] = np.nan
-        bad = ~np.isnan(lab) & ~np.isin(lab, (0.0, 1.0))
-        if bad.any():
-            raise LdbenchError(f"{base}: column {name!r} has values other than 1.0/0.0/-1.0/blank, e.g. {raw[bad][0]!r}")
+        lab[uncertain] = {"zeros": 0.0, "ones": 1.0, "ignore": np.nan}[uncertain_policy]
         out[f"label_{name}"] = lab
-    out = out[out["sex"].notna() & out["age"].notna()].reset_index(drop=True)
+    for column, reason, what in (("sex", "missing_sex", "Sex"), ("age", "missing_age", "Age")):
+        bad = out[column].isna().to_numpy() & keep
+        for i in np.flatnonzero(bad):
+            value = t[what].iloc[i]
+            drops.add(out["path"][i], out["subject"][i], reason, f"{what} blank" if pd.isna(value) else f"{what} = {value!r}")
+        keep &= ~bad
+    if not keep.all():
+        log.warning("CheXpert: %d of %d images left out: %s", int((~keep).sum()), len(keep),
+                    ", ".join(f"{n} {r}" for r, n in sorted(drops.counts().items())))
+    out = out[keep].reset_index(drop=True)
     if out.empty:
         raise LdbenchError(f"{base}: no usable images (splits {list(splits)}, frontal_only={frontal_only})")
     return out

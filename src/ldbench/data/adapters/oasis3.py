@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ...utils import LdbenchError
+from ..drops import DropLog
 from ._common import finish, normalise_sex, read_table, require_dir, resolve_columns
 
 _NAME = re.compile(r"^sub-(?P<sub>[A-Za-z0-9]+)_ses-d(?P<day>\d+)(?:_[A-Za-z]+-[A-Za-z0-9]+)*_T1w\.nii(?:\.gz)?$")
@@ -57,7 +58,8 @@ def _dx(value) -> str | None:
     return None
 
 
-def read_oasis3(root: Path, clinical_csv: Path | None = None, max_days: int = 365, log=None) -> pd.DataFrame:
+def read_oasis3(root: Path, clinical_csv: Path | None = None, max_days: int = 365, log=None,
+                drops: DropLog | None = None) -> pd.DataFrame:
     """One row per T1w volume: path, subject, visit (``d<NNNN>``), age, sex, diagnosis (+ days, cdr)."""
     log = log or log_
     root = require_dir(Path(root), "OASIS-3")
@@ -87,31 +89,39 @@ def read_oasis3(root: Path, clinical_csv: Path | None = None, max_days: int = 36
         raise LdbenchError(
             f"{root}: no T1w volumes found (expected sub-<ID>/ses-d<NNNN>/anat/sub-<ID>_ses-d<NNNN>_T1w.nii.gz)"
         )
-    rows, unmatched = [], 0
+    drops = drops if drops is not None else DropLog()
+    drops.inputs += len(scans)
+    rows = []
     by_subject = {s: g for s, g in c.groupby("subject")}
     for scan in scans:
         g = by_subject.get(scan["subject"])
         if g is None:
-            unmatched += 1
+            drops.add(scan["path"], scan["subject"], "subject_not_in_clinical_table", f"{clinical_csv} has no row with an age for it")
             continue
         delta = (g["days"] - scan["days"]).abs()
         k = delta.idxmin()
         if delta[k] > max_days:
-            unmatched += 1
+            drops.add(scan["path"], scan["subject"], "no_clinical_visit", f"nearest visit {int(delta[k])} days away (> {max_days})")
             continue
         hit = g.loc[k]
         sex = hit["sex"] if hit["sex"] is not None else g["sex"].dropna().iloc[0] if g["sex"].notna().any() else None
-        if hit["diagnosis"] is None or sex is None:
-            unmatched += 1
+        if sex is None:
+            drops.add(scan["path"], scan["subject"], "missing_sex")
+            continue
+        if hit["diagnosis"] is None:
+            drops.add(scan["path"], scan["subject"], "missing_diagnosis", f"visit at day {int(hit['days'])}")
             continue
         rows.append({
             "path": scan["path"], "subject": scan["subject"], "visit": f"d{scan['days']:04d}",
             "age": float(hit["age"]) + (scan["days"] - float(hit["days"])) / 365.25,
             "sex": sex, "diagnosis": hit["diagnosis"], "days": scan["days"], "cdr": hit["cdr"],
         })
+    unmatched = len(scans) - len(rows)
     if unmatched:
-        log.warning("OASIS-3: %d of %d T1w volumes have no clinical visit (sex, age, diagnosis) within %d days; skipped",
-                    unmatched, len(scans), max_days)
+        missing = sorted({r["subject"] for r in drops.rows if r["reason"] == "subject_not_in_clinical_table"})
+        log.warning("OASIS-3: %d of %d T1w volumes have no usable clinical visit (sex, age, diagnosis) within %d days; skipped%s",
+                    unmatched, len(scans), max_days, f" (subjects not in {clinical_csv}: {', '.join(missing[:10])}"
+                    f"{' …' if len(missing) > 10 else ''})" if missing else "")
     if not rows:
         raise LdbenchError(f"{root}: none of the {len(scans)} T1w volumes matches a visit in {clinical_csv}")
     return finish(pd.DataFrame(rows))
