@@ -62,7 +62,7 @@ def test_a_clinical_table_missing_a_subject_names_it(tmp_path):
 
 def test_a_truncated_volume_leaves_no_partial_images_folder(tmp_path):
     root = write_fake_oasis3(tmp_path / "o", n_subjects=3, visits=2)
-    volume = sorted(root.glob("sub-*/ses-*/anat/*.nii.gz"))[-1]
+    volume = max(root.glob("sub-*/ses-*/anat/*.nii.gz"))
     volume.write_bytes(volume.read_bytes()[:200])  # truncated download
     with pytest.raises(LdbenchError, match="unreadable_file"):  # 1 of 6 > 10 %
         _preprocess(_settings("brain", "oasis3", root=str(root)), root, tmp_path / "out")
