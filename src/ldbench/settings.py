@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .methods import MethodConfig, strategies
 from .seeds import derive_seed
@@ -352,19 +352,34 @@ class DriftSearchSettings(Settings):
 
 
 @dataclass(frozen=True)
-class SynthesizeSettings(Settings):
-    """``synthesize``: a synthetic set of ``n_images`` from training-split prompts."""
+class SampleSetSettings(Settings):
+    """A stage that samples ``n_images`` prompts of a dataset with the ``sampling`` settings."""
 
     dataset: DatasetSettings
     n_images: int
     sampling: Sampling
     seed: int
     performance: PerformanceSettings
+    #: where the config says how many images
+    count_key: ClassVar[tuple[str, str]] = ("sampling", "n_images")
 
     @classmethod
-    def from_config(cls, config: Mapping, dataset: str) -> SynthesizeSettings:
-        return cls(dataset=DatasetSettings.from_config(config, dataset), n_images=config["sampling"]["n_images"],
+    def from_config(cls, config: Mapping, dataset: str):
+        section, key = cls.count_key
+        return cls(dataset=DatasetSettings.from_config(config, dataset), n_images=config[section][key],
                    sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
+class SynthesizeSettings(SampleSetSettings):
+    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts."""
+
+
+@dataclass(frozen=True)
+class TrajectoriesSettings(SampleSetSettings):
+    """``trajectories``: ``drift.n_samples`` prompts sampled without and with LD, from identical noise (Fig. 3)."""
+
+    count_key: ClassVar[tuple[str, str]] = ("drift", "n_samples")
 
 
 @dataclass(frozen=True)
@@ -461,22 +476,6 @@ class AgeingSettings(Settings):
                    n_images=a["n_images"], text_guidance=a["text_guidance"], image_guidance=a["image_guidance"], delta=delta,
                    loss_target=loss_target, sampling_steps=config["sampling"]["steps"], sampling_batch_size=config["sampling"]["batch_size"],
                    lpips_backbone=config["metrics"]["lpips_backbone"], seed=config["seed"], training=Training.from_config(config))
-
-
-@dataclass(frozen=True)
-class TrajectoriesSettings(Settings):
-    """``trajectories``: identical prompts and noise sampled without and with LD (Fig. 3)."""
-
-    dataset: DatasetSettings
-    n_samples: int
-    sampling: Sampling
-    seed: int
-    performance: PerformanceSettings
-
-    @classmethod
-    def from_config(cls, config: Mapping, dataset: str) -> TrajectoriesSettings:
-        return cls(dataset=DatasetSettings.from_config(config, dataset), n_samples=config["drift"]["n_samples"],
-                   sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ DECODED_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)  # where along the schedule imag
 
 def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path, out_npz: Path) -> None:
     sampling = settings.sampling
-    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), settings.n_samples, derive_seed(settings.seed, "trajectories", "prompts"))
+    rows = draw_rows(split_rows(read_slices(slices_csv), "test"), settings.n_images, derive_seed(settings.seed, "trajectories", "prompts"))
     deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     real_images = load_images(rows["image"])
     arrays: dict[str, np.ndarray] = {"img_real": real_images.numpy().astype(np.float16)}
