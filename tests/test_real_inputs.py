@@ -80,3 +80,23 @@ def test_outputs_get_the_umask_mode_not_a_temporary_files(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "t.csv").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+
+
+def test_a_stage_summary_reaches_the_terminal_as_well_as_the_rule_log(tmp_path):
+    """A job's output goes to its rule log; what it logs to ``ldbench.console`` (dropped inputs) is shown too."""
+    import subprocess
+    import sys
+    import textwrap
+
+    log = tmp_path / "rule.log"
+    code = textwrap.dedent(f"""
+        import logging, types
+        from ldbench.workflow import stage
+        job = types.SimpleNamespace(log=[{str(log)!r}], resources={{}}, threads=1, wildcards={{}}, rule="preprocess", params=None)
+        with stage(job):
+            logging.getLogger("ldbench").info("detail only in the log")
+            logging.getLogger("ldbench.console").warning("3 of 10 inputs dropped")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "[preprocess] WARNING 3 of 10 inputs dropped" in proc.stderr and "detail only" not in proc.stderr
+    assert "3 of 10 inputs dropped" in log.read_text() and "detail only in the log" in log.read_text()
