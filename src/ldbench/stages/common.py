@@ -1,4 +1,4 @@
-"""Helpers shared by the stages: slice tables, prompts per model, config views."""
+"""Helpers shared by the stages: slice tables, task rows, prompts per model, models for inference."""
 
 from __future__ import annotations
 
