@@ -11,7 +11,7 @@ rule pretrain_base:
         "results/benchmarks/pretrain_base/base.tsv"
     conda:
         "../envs/ldbench-gpu.yaml"
-    threads: THREADS
+    threads: max(THREADS, config["base_model"]["embedded"]["threads"])
     resources:
         mem_mb=6000,
         runtime=120,

@@ -155,20 +155,25 @@ rule paper_counterfactual:
 
 rule fig1_counterfactuals:
     input:
-        results=expand("results/counterfactual/{dataset}/{{editor}}", dataset=DATASETS),
+        results=counterfactual_dirs(),
     output:
         report(
-            multiext("results/paper/fig1_counterfactuals_{editor}", ".png", ".pdf"),
+            expand(
+                "results/paper/fig1_counterfactuals_{editor}.{ext}",
+                editor=CF["editors"],
+                ext=["png", "pdf"],
+            ),
             caption="../report/fig1.rst",
             category="Figures",
         ),
     log:
-        "results/logs/paper_figures/fig1_counterfactuals_{editor}.log",
+        "results/logs/paper_figures/fig1_counterfactuals.log",
     localrule: True
     conda:
         "../envs/ldbench-cpu.yaml"
     params:
-        datasets=DATASETS,
+        result_keys=COUNTERFACTUAL_KEYS,
+        editors=CF["editors"],
         settings=figure_settings("counterfactuals"),
         code=code_stamp("ldbench.report.counterfactual"),
     script:

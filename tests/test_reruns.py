@@ -82,3 +82,19 @@ def test_a_library_edit_reruns_the_stages_that_import_it(smoke_run, tmp_path):
     figures.write_text(figures.read_text() + "\n# an edit\n")
     assert set(_scheduled(smoke_run, snakefile=copy / "Snakefile")) == {
         "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "paper_counterfactual", "all"}
+
+
+def test_adding_the_fifth_method_runs_its_jobs_only_and_puts_it_in_table_1(smoke_run, tmp_path):
+    """LoRA (one module, methods/lora.py, plus its config block) added to a finished run."""
+    import pandas as pd
+
+    work = tmp_path / "with_lora"
+    shutil.copytree(smoke_run, work, symlinks=True)
+    with_lora = "finetune:\n  methods: [basic_ft, dreambooth, textual_inversion, custom_diffusion, lora]\n"
+    jobs = _scheduled(work, with_lora)
+    assert jobs["finetune"] == 4 and jobs["drift_search"] == 2 and jobs["synthesize"] == jobs["evaluate"] == jobs["train_classifier"] == 4
+    assert not {"pretrain_base", "class_images", "encode_latents", "counterfactual", "ageing", "trajectories"} & set(jobs)
+    snakemake(work, *SMOKE, "override0.yaml")
+    table = pd.read_csv(work / "results/paper/table1_finetuning.csv")
+    lora = table[table["method"] == "LoRA"]
+    assert len(lora) == 4 and set(lora["LD"]) == {True, False} and lora["FID"].notna().all()

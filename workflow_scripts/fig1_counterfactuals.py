@@ -1,4 +1,4 @@
-"""Rule fig1_counterfactuals: one editor's edits with difference maps, added green and removed red (paper Fig. 1)."""
+"""Rule fig1_counterfactuals: each editor's edits with difference maps, added green and removed red (paper Fig. 1)."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -12,6 +12,8 @@ from ldbench.report.counterfactual import counterfactual_figure
 from ldbench.settings import FigureSettings
 
 with stage(snakemake, FigureSettings) as figure:
-    editor = snakemake.wildcards.editor
-    results = {(dataset, editor): Path(path) for dataset, path in zip(snakemake.params.datasets, snakemake.input.results)}
-    counterfactual_figure(results, Path(snakemake.output[0]), editor, per_task=figure.options["per_task"], dpi=figure.dpi)
+    p = snakemake.params
+    results = {tuple(key): Path(path) for key, path in zip(p.result_keys, snakemake.input.results)}
+    pngs = [Path(path) for path in snakemake.output if path.endswith(".png")]  # one per editor, in the editors' order
+    for editor, png in zip(p.editors, pngs, strict=True):
+        counterfactual_figure(results, png, editor, per_task=figure.options["per_task"], dpi=figure.dpi)
