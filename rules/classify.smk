@@ -9,6 +9,7 @@ rule train_classifier:
     output:
         model="results/classifiers/{dataset}/{source}/model.pt",
         metrics="results/metrics/{dataset}/auc/{source}.json",
+        predictions="results/metrics/{dataset}/auc/{source}.npz",
     log:
         "results/logs/train_classifier/{dataset}/{source}.log",
     benchmark:

@@ -145,8 +145,27 @@ def fid_kid_files():
     return [f"results/metrics/{d}/fid_kid/{m}-{ld}.json" for d, m, ld in FID_KID_KEYS]
 
 
-def auc_files():
-    return [f"results/metrics/{d}/auc/{source}.json" for d, source in AUC_KEYS]
+def real_floor_files():
+    return [f"results/metrics/{d}/fid_kid/real_floor.json" for d in DATASETS]
+
+
+def no_ld_baseline(wildcards):
+    """Input function: an LD model's no-LD twin (features and metrics), for the paired LD effect."""
+    if wildcards.ld == "noLD":
+        return []
+    stem = f"results/metrics/{wildcards.dataset}"
+    return [
+        f"{stem}/features/{wildcards.method}-noLD.npz",
+        f"{stem}/fid_kid/{wildcards.method}-noLD.json",
+    ]
+
+
+def feature_files():
+    return [f"results/metrics/{d}/features/{m}-{ld}.npz" for d, m, ld in FID_KID_KEYS]
+
+
+def auc_files(ext="json"):
+    return [f"results/metrics/{d}/auc/{source}.{ext}" for d, source in AUC_KEYS]
 
 
 def drift_search_files(filename):
@@ -189,6 +208,10 @@ def paper_outputs():
         expand("results/figures/data_{dataset}.png", dataset=DATASETS),
         "results/paper/paper_comparison.md",
         multiext("results/paper/table_delta_ablation", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_ld_effect", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_memorisation", ".csv", ".md", ".tex"),
+        multiext("results/paper/fig_memorisation", ".png", ".pdf"),
+        multiext("results/paper/fig_metric_vs_n", ".png", ".pdf", ".csv"),
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),

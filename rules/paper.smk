@@ -5,7 +5,9 @@
 rule paper_tables:
     input:
         fid_kid=fid_kid_files(),
+        floors=real_floor_files(),
         auc=auc_files(),
+        predictions=auc_files("npz"),
         grids=drift_search_files("grid.csv"),
         chosen=drift_search_files("chosen.json"),
     output:
@@ -24,6 +26,16 @@ rule paper_tables:
             caption="../report/table_delta_ablation.rst",
             category="Tables",
         ),
+        ld_effect=report(
+            multiext("results/paper/table_ld_effect", ".csv", ".md", ".tex"),
+            caption="../report/table_ld_effect.rst",
+            category="Tables",
+        ),
+        memorisation=report(
+            multiext("results/paper/table_memorisation", ".csv", ".md", ".tex"),
+            caption="../report/table_memorisation.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/paper_tables/table1.log",
     localrule: True
@@ -31,15 +43,70 @@ rule paper_tables:
         "../envs/ldbench-cpu.yaml"
     params:
         fid_kid_keys=FID_KID_KEYS,
+        datasets=DATASETS,
         auc_keys=AUC_KEYS,
+        auc_bootstrap=config["classifier"]["bootstrap"],
+        seed=config["seed"],
         drift_keys=DRIFT_KEYS,
         code=code_stamp(
             "ldbench.report.tables",
             "ldbench.report.comparison",
             "ldbench.report.ablation",
+            "ldbench.report.ld_effect",
+            "ldbench.report.memorisation",
+            "ldbench.auc",
         ),
     script:
         "../workflow_scripts/paper_tables.py"
+
+
+rule fig_metric_vs_n:
+    input:
+        real=expand("results/metrics/{dataset}/features/real.npz", dataset=DATASETS),
+        features=feature_files(),
+    output:
+        report(
+            multiext("results/paper/fig_metric_vs_n", ".png", ".pdf", ".csv"),
+            caption="../report/fig_metric_vs_n.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/paper_figures/fig_metric_vs_n.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        datasets=DATASETS,
+        feature_keys=FID_KID_KEYS,
+        settings=figure_settings("metric_vs_n"),
+        seed=config["seed"],
+        code=code_stamp("ldbench.report.sample_size"),
+    script:
+        "../workflow_scripts/fig_metric_vs_n.py"
+
+
+rule fig_memorisation:
+    input:
+        metrics=fid_kid_files(),
+        samples=sample_dirs(),
+        slices=expand("results/data/{dataset}/slices.csv", dataset=DATASETS),
+    output:
+        report(
+            multiext("results/paper/fig_memorisation", ".png", ".pdf"),
+            caption="../report/fig_memorisation.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/paper_figures/fig_memorisation.log",
+    localrule: True
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    params:
+        metric_keys=FID_KID_KEYS,
+        settings=figure_settings("memorisation"),
+        code=code_stamp("ldbench.report.figures"),
+    script:
+        "../workflow_scripts/fig_memorisation.py"
 
 
 rule fig2_delta_sweep:

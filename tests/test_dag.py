@@ -27,6 +27,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["finetune"] == 2 * (2 * n_methods + 1)
     assert counts["drift_search"] == 2 * (n_methods + 1)  # every LD model, the loss-target ablation's included
     assert counts["synthesize"] == counts["evaluate"] == 2 * 2 * n_methods
+    assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
     assert counts["train_classifier"] == 2 * (1 + 1 + 2 * n_methods)  # real, real+synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
@@ -34,6 +35,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
     assert counts["fig1_counterfactuals"] == 1  # one figure per editor
+    assert counts["fig_metric_vs_n"] == counts["fig_memorisation"] == 1
 
 
 @pytest.mark.parametrize("devices,gpu", [("0,1", "gpu=1"), ("", "gpu=0")])
@@ -104,6 +106,6 @@ def test_slurm_profile_resources(tmp_path):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)
-    for rule in ("make_phantoms", "preprocess", "evaluate"):
+    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate"):
         r = resources[rule]
         assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)

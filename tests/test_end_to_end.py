@@ -21,23 +21,32 @@ def smoke_runs(smoke_run, tmp_path_factory):
 
 def test_table1_is_complete_and_finite(smoke_runs):
     table = pd.read_csv(smoke_runs[0] / f"{TABLE}.csv")
-    models = table[table["FID"].notna()]
+    real = table[table["method"].isin(["Real data", "Real + synthetic"])]
+    models = table.drop(real.index)
     assert len(models) == 2 * 4 * 2  # dataset × method × {noLD, LD}
     assert set(models["method"]) == {"Basic FT", "DreamBooth", "Textual Inversion", "Custom Diffusion"}
     assert models.groupby(["dataset", "method"])["LD"].nunique().eq(2).all()
-    for column in ("FID", "KID", "AUC"):
+    for column in ("FID", "FID_ci_low", "FID_ci_high", "KID", "KID_ci_low", "KID_ci_high", "AUC"):
         assert models[column].map(math.isfinite).all(), column
     assert (models["FID"] >= 0).all() and models["AUC"].between(0, 1).all()
-    real = table[table["FID"].isna()]
+    assert (models["FID_ci_low"] <= models["FID"]).all() and (models["FID"] <= models["FID_ci_high"]).all()
     assert sorted(real["method"]) == ["Real + synthetic", "Real + synthetic", "Real data", "Real data"]
     assert real["AUC"].between(0, 1).all()
+    floor = real[real["method"] == "Real data"]  # the real floor at the generated sets' size
+    assert floor["FID"].map(math.isfinite).all() and (floor["n_generated"] == models["n_generated"].max()).all()
+    effects = pd.read_csv(smoke_runs[0] / "results/paper/table_ld_effect.csv")
+    assert len(effects) == 2 * 4 and set(effects["FID_verdict"]) <= {"LD lower", "LD higher", "inconclusive"}
+    assert ((effects["dFID_ci_low"] <= effects["dFID"]) & (effects["dFID"] <= effects["dFID_ci_high"])).all()
+    assert effects["dAUC"].map(math.isfinite).all()
+    memorised = pd.read_csv(smoke_runs[0] / "results/paper/table_memorisation.csv")
+    assert len(memorised) == 2 * 4 * 2 and memorised["pixel_fraction_below"].between(0, 1).all()
     md = (smoke_runs[0] / f"{TABLE}.md").read_text()
     assert "FID (domain features)" in md and md.count("\n| ") == 2 + 8 + 2  # header, rule, models, real rows
 
 
 def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     workdir = smoke_runs[0]
-    for png in ("results/paper/fig2_delta_sweep.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
+    for png in ("results/paper/fig_metric_vs_n.png", "results/paper/fig_memorisation.png", "results/paper/fig2_delta_sweep.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
         assert (workdir / png).stat().st_size > 10_000, png
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
@@ -47,8 +56,8 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     assert by_method.pop("Basic FT") == ["ε (noise)", "ε + δ (drifted_noise)"]
     assert all(targets == ["ε + δ (drifted_noise)"] for targets in by_method.values())
     logs = {p.parts[len(workdir.parts) + 2] for p in (workdir / "results/logs").rglob("*.log")}
-    assert {"make_phantoms", "preprocess", "pretrain_base", "class_images", "finetune", "drift_search", "synthesize", "train_classifier", "evaluate",
-            "counterfactual", "trajectories", "ageing", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
+    assert {"make_phantoms", "preprocess", "pretrain_base", "class_images", "finetune", "drift_search", "synthesize", "train_classifier", "real_features",
+            "evaluate", "counterfactual", "trajectories", "ageing", "paper_tables", "paper_figures", "paper_counterfactual"} <= logs
     rerun = snakemake(workdir, *SMOKE, "-n")
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
@@ -71,9 +80,10 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
     for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_delta_ablation",
-                  "results/paper/table_ageing"):
+                  "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation"):
         for ext in (".csv", ".md", ".tex"):
             assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
+    assert (first / "results/paper/fig_metric_vs_n.csv").read_bytes() == (second / "results/paper/fig_metric_vs_n.csv").read_bytes()
 
 
 def test_snakefmt_and_lint_pass():
@@ -92,7 +102,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     workdir = smoke_runs[0]
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
-    for name in ("table1_finetuning", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation", "table_ageing",
+    for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation", "table_ageing",
                  "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from ldbench.settings import EvaluateSettings
-from ldbench.stages.evaluate import evaluate, feature_extractor
+from ldbench.stages.evaluate import evaluate, feature_extractor, real_features
 from ldbench.utils import LdbenchError
 
 
@@ -58,7 +58,7 @@ def _images(folder, n, seed, shift=0):
 
 def _settings(weights, choice="auto"):
     return EvaluateSettings(feature_extractor=choice, inception_weights=str(weights) if weights else None, kid_subset_size=4,
-                            kid_subsets=5, fid_bootstrap=2, classifier_arch="small_cnn", seed=0)
+                            kid_subsets=5, interval_draws=4, n_generated=6, classifier_arch="small_cnn", seed=0)
 
 
 def test_inception_features_through_clean_fid(tmp_path, inception_file):
@@ -82,24 +82,39 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
 
     monkeypatch.setattr(evaluate_module, "inception_features", fake_features)
     real = _images(tmp_path / "real", 6, 0)
+    pool = _images(tmp_path / "pool", 8, 2)
     fake = _images(tmp_path / "fake", 6, 1, shift=40)
-    slices = pd.DataFrame({"image": real, "subject": range(6), "age": 70, "sex": "F", "split": "test", "prompt": "p"})
+    slices = pd.DataFrame({"image": real + pool, "subject": range(14), "age": 70, "sex": "F", "split": ["test"] * 6 + ["train"] * 8, "prompt": "p"})
     slices.to_csv(tmp_path / "slices.csv", index=False)
     pd.DataFrame({"image": fake, "delta": 0.05}).to_csv(tmp_path / "samples.csv", index=False)
-    result = evaluate(_settings(inception_file), tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "m.json")
-    assert calls == [str(inception_file)] * 2
+    settings = _settings(inception_file)
+    floor = real_features(settings, tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "real.npz", tmp_path / "floor.json")
+    assert floor["n_pool"] == 6 and floor["n_real"] == 6 and "disjoint" in floor["real_floor"]  # the pool at the generated set's size
+    result = evaluate(settings, tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "real.npz", tmp_path / "no_classifier.pt",
+                      tmp_path / "m.json", tmp_path / "m.npz")
+    assert calls == [str(inception_file)] * 4  # test, pool, train, generated
     assert result["feature_extractor"].startswith("inception: clean-fid InceptionV3")
     assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0
-    assert result["fid_ci95"][0] <= result["fid_ci95"][1] and "halves" in result["real_floor"]
+    assert result["fid_ci95"][0] <= result["fid"] <= result["fid_ci95"][1] and "half-samples" in result["interval"]
 
     from ldbench.report.tables import display_table1, table1_frame
 
     for ld in ("noLD", "LD"):
         (tmp_path / f"m_{ld}.json").write_text(json.dumps({**result, "delta": 0.0}))
-        (tmp_path / f"auc_{ld}.json").write_text(json.dumps({"auc_mean": 0.7, "auc_std": 0.0, "n_test": 6}))
+        (tmp_path / f"auc_{ld}.json").write_text(json.dumps({"auc_mean": 0.7, "auc_std": 0.0, "auc_ci95": [0.6, 0.8], "n_test": 6}))
     frame = table1_frame({("brain", "basic_ft", ld): tmp_path / f"m_{ld}.json" for ld in ("noLD", "LD")},
-                         {("brain", f"basic_ft-{ld}"): tmp_path / f"auc_{ld}.json" for ld in ("noLD", "LD")})
+                         {("brain", f"basic_ft-{ld}"): tmp_path / f"auc_{ld}.json" for ld in ("noLD", "LD")}, {})
     assert "brain: FID (Inception) / KID / AUC" in display_table1(frame).columns
+
+
+def test_evaluate_refuses_real_features_of_another_extractor(tmp_path, inception_file):
+    from ldbench.stages.evaluate import save_features
+
+    save_features(tmp_path / "real.npz", "domain: penultimate layer of the real-data small_cnn classifier", test=np.zeros((4, 8)), pool=np.zeros((4, 8)))
+    pd.DataFrame({"image": _images(tmp_path / "fake", 3, 1), "delta": 0.0}).to_csv(tmp_path / "samples.csv", index=False)
+    with pytest.raises(LdbenchError, match="re-run real_features"):
+        evaluate(_settings(inception_file), tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "real.npz", tmp_path / "x.pt",
+                 tmp_path / "m.json", tmp_path / "m.npz")
 
 
 def test_extractor_choice_and_bad_weights(tmp_path):

@@ -68,7 +68,7 @@ def test_sampling_steps_rerun_sampling_evaluation_and_tables_but_no_training(smo
 def test_a_figure_option_reruns_only_that_figure(smoke_run):
     assert _scheduled(smoke_run, "figures:\n  samples_per_method: {per_cell: 2}\n") == Counter({"fig5_samples_per_method": 1, "all": 1})
     assert set(_scheduled(smoke_run, "figures:\n  dpi: 100\n")) == {
-        "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "all"}
+        "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "fig_metric_vs_n", "fig_memorisation", "all"}
 
 
 def test_a_library_edit_reruns_the_stages_that_import_it(smoke_run, tmp_path):
@@ -81,7 +81,8 @@ def test_a_library_edit_reruns_the_stages_that_import_it(smoke_run, tmp_path):
     figures = copy / "src" / "ldbench" / "report" / "figures.py"
     figures.write_text(figures.read_text() + "\n# an edit\n")
     assert set(_scheduled(smoke_run, snakefile=copy / "Snakefile")) == {
-        "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "paper_counterfactual", "all"}
+        "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "fig_metric_vs_n",
+        "fig_memorisation", "paper_counterfactual", "all"}
 
 
 def test_adding_the_fifth_method_runs_its_jobs_only_and_puts_it_in_table_1(smoke_run, tmp_path):

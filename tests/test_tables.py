@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 
+from ldbench.metrics import Interval
 from ldbench.report.tables import table1_frame, write_table1
 from ldbench.utils import LdbenchError
 
@@ -17,16 +18,37 @@ def _write(path, obj):
     return path
 
 
+def _metrics(fid, delta, **extra):
+    return {"fid": fid, "fid_ci95": [fid - 1, fid + 1], "kid": 0.01, "kid_ci95": [0.008, 0.012], "n_generated": 10, "n_real": 8,
+            "delta": delta, "feature_extractor": "domain: penultimate", "interval": "half-sampling", **extra}
+
+
+def _effect(delta_fid, low, high):
+    return {"delta_fid": delta_fid, "delta_fid_ci95": [low, high], "delta_kid": -0.001, "delta_kid_ci95": [-0.002, 0.001], "pairing": "index-paired"}
+
+
 def _files(tmp_path, fid=12.5):
-    metric, auc = {}, {}
+    metric, auc, floors = {}, {}, {}
     for d in ("brain", "cxr"):
         for m in METHODS:
             for ld in ("noLD", "LD"):
-                metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", {"fid": fid, "fid_ci95": [fid - 1, fid + 1], "kid": 0.01, "kid_std": 0.002, "fid_real_floor": 3.0, "kid_real_floor": 0.001, "n_generated": 10, "n_real": 8, "delta": 0.05 if ld == "LD" else 0.0, "feature_extractor": "domain: penultimate"})
-                auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "n_test": 8})
+                extra = {"ld_effect": _effect(-1.0, -2.0, 0.5)} if ld == "LD" else {}
+                metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", _metrics(fid, 0.05 if ld == "LD" else 0.0, **extra))
+                auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "auc_ci95": [0.5, 0.7], "n_test": 8})
         for source in ("real", "real+basic_ft-LD"):
-            auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "n_test": 8})
-    return metric, auc
+            auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "auc_ci95": [0.8, 1.0], "n_test": 8})
+        floors[d] = _write(tmp_path / f"floor_{d}.json", {k: v for k, v in _metrics(3.0, 0.0, n_pool=10).items() if k != "delta"})
+    return metric, auc, floors
+
+
+AUC_EFFECT = Interval(0.02, -0.01, 0.05, 0.015)
+
+
+def _effects(metric, auc_effect=AUC_EFFECT):
+    from ldbench.report.ld_effect import ld_effect_frame
+
+    return ld_effect_frame({(d, m): path for (d, m, ld), path in metric.items() if ld == "LD"},
+                           {(d, m): auc_effect for (d, m, ld) in metric if ld == "LD"})
 
 
 def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
@@ -37,7 +59,9 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     assert csv.shape[0] == len(frame)
     assert {"FID", "KID", "AUC"} <= set(csv.columns)
     md = (tmp_path / "table1.md").read_text()
-    assert "FID (domain features)" in md and "12.50 [11.50, 13.50] / 0.0100 ± 0.0020 / 0.600" in md and "brain: 3.00 / 0.0010" in md and "Real + synthetic" in md
+    assert "FID (domain features)" in md and "12.50 [11.50, 13.50] / 0.0100 [0.0080, 0.0120] / 0.600 [0.500, 0.700]" in md and "Real + synthetic" in md
+    assert "| Real data | – | 3.00 [2.00, 4.00] / 0.0100 [0.0080, 0.0120] / 0.900 [0.800, 1.000] |" in md  # the real floor at equal n
+    assert "half-sampling" in md and "real floor" in md
     tex = (tmp_path / "table1.tex").read_text()
     assert r"\toprule" in tex and "Basic FT" in tex
 
@@ -47,25 +71,50 @@ def test_table1_refuses_a_nan_cell(tmp_path):
         table1_frame(*_files(tmp_path, fid=float("nan")))
 
 
-def test_paper_comparison_verdicts_are_computed_from_the_run(tmp_path):
+def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
+    """brain: every paired interval below 0; cxr: one above 0 and one containing it. Overlapping
+    FID intervals make "lowest FID" inconclusive, separated ones decide it."""
     from ldbench.report.comparison import comparison_markdown
 
-    metric, auc = _files(tmp_path)
+    metric, auc, floors = _files(tmp_path)
     fids = {("brain", "LD"): 10.0, ("brain", "noLD"): 20.0, ("cxr", "LD"): 30.0, ("cxr", "noLD"): 20.0}
+    effects = {("brain", "basic_ft"): (-10, -12, -8), ("brain", "dreambooth"): (-10, -12, -8),
+               ("cxr", "basic_ft"): (10, 8, 12), ("cxr", "dreambooth"): (0.5, -1, 2)}
     for (d, m, ld), path in metric.items():
         obj = json.loads(path.read_text())
         obj["fid"] = fids[(d, ld)] + (0.5 if m == "dreambooth" else 0.0)
+        obj["fid_ci95"] = [obj["fid"] - 1, obj["fid"] + 1]
+        if ld == "LD":
+            obj["ld_effect"] = _effect(*effects[(d, m)])
         path.write_text(json.dumps(obj))
-    _write(auc[("cxr", "real+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "n_test": 8})
-    md = comparison_markdown(table1_frame(metric, auc))
-    assert "**brain: LD lowers FID for every method** — holds" in md
-    assert "**cxr: LD lowers FID for every method** — does not hold" in md and "not for Basic FT, DreamBooth" in md
-    assert "**brain: Basic FT + LD has the lowest FID** — holds" in md
-    assert "**cxr: Basic FT + LD has the lowest FID** — does not hold" in md
-    assert "**brain: real + synthetic training beats real only (AUC)** — does not hold" in md  # 0.9 vs 0.9: not better
-    assert "**cxr: real + synthetic training beats real only (AUC)** — does not hold" in md
+    _write(auc[("cxr", "real+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "auc_ci95": [0.75, 0.95], "n_test": 8})
+    real_plus_synthetic = {"brain": Interval(0.05, 0.01, 0.09, 0.02), "cxr": Interval(-0.05, -0.10, 0.01, 0.03)}
+    md = comparison_markdown(table1_frame(metric, auc, floors), _effects(metric), real_plus_synthetic)
+    assert "**brain: LD lowers FID for every method** — holds" in md and "Basic FT -10 [-12, -8]" in md
+    assert "**cxr: LD lowers FID for every method** — does not hold" in md
+    assert "**brain: LD lowers KID for every method** — inconclusive" in md  # [-0.002, 0.001] contains 0
+    assert "**brain: Basic FT + LD has the lowest FID** — inconclusive" in md  # DreamBooth + LD 10.5 ± 1 overlaps 10 ± 1
+    assert "**cxr: Basic FT + LD has the lowest FID** — does not hold" in md and "lower beyond overlap: Basic FT, DreamBooth" in md
+    assert "**brain: real + synthetic training beats real only (AUC)** — holds (real + synthetic minus real, paired by test subject: +0.050 [+0.010, +0.090])" in md
+    assert "**cxr: real + synthetic training beats real only (AUC)** — inconclusive" in md
     assert "| brain | Basic FT | yes | 49.68 | 10.000 |" in md  # the paper's cell beside this run's
     assert "FID (domain features)" in md
+
+
+def test_ld_effect_table_reads_verdicts_off_the_intervals(tmp_path):
+    from ldbench.report.ld_effect import interval_verdict, write_ld_effect
+
+    assert [interval_verdict(*ci) for ci in ((-2, -1), (1, 2), (-1, 1))] == ["LD lower", "LD higher", "inconclusive"]
+    metric, _, _ = _files(tmp_path)
+    frame = _effects(metric)
+    assert len(frame) == 4 and set(frame["FID_verdict"]) == {"inconclusive"}
+    write_ld_effect(frame, tmp_path / "table_ld_effect", n_boot=50)
+    md = (tmp_path / "table_ld_effect.md").read_text()
+    assert "-1 [-2, +0.5]" in md and "index-paired" in md and "+0.020 [-0.010, +0.050] | inconclusive" in md and "50 bootstrap resamples of test subjects" in md
+    stale = metric[("brain", "basic_ft", "LD")]
+    _write(stale, {k: v for k, v in json.loads(stale.read_text()).items() if k != "ld_effect"})
+    with pytest.raises(LdbenchError, match="ld_effect lacks"):
+        _effects(metric)
 
 
 def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):

@@ -1,4 +1,4 @@
-"""Rule evaluate: FID / KID of a synthetic set against the real test split."""
+"""Rule evaluate: FID / KID of a synthetic set against the real test split, with intervals."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -12,5 +12,6 @@ from ldbench.settings import EvaluateSettings
 from ldbench.stages.evaluate import evaluate
 
 with stage(snakemake, EvaluateSettings) as settings:
-    i = snakemake.input
-    evaluate(settings, Path(i.samples) / "samples.csv", i.slices, i.classifier, snakemake.output[0])
+    i, o = snakemake.input, snakemake.output
+    baseline = tuple(map(Path, i.baseline)) if i.baseline else None  # an LD model's no-LD twin: features, metrics
+    evaluate(settings, Path(i.samples) / "samples.csv", i.slices, i.real, i.classifier, o.metrics, o.features, baseline)

@@ -1,4 +1,4 @@
-"""Rule paper_tables: Table 1, the δ ablation table and the comparison with the paper, from this run's files."""
+"""Rule paper_tables: Table 1, the LD-effect, memorisation and δ ablation tables and the comparison with the paper, from this run's files."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
+from ldbench.report.ld_effect import REAL_PLUS_SYNTHETIC, ld_effect_frame, paired_auc_effects, write_ld_effect
+from ldbench.report.memorisation import memorisation_frame, write_memorisation
 from ldbench.report.tables import table1_frame, write_table1
 
 with stage(snakemake):
@@ -17,8 +19,15 @@ with stage(snakemake):
     frame = table1_frame(
         {tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)},
         {tuple(key): Path(path) for key, path in zip(p.auc_keys, i.auc)},
+        dict(zip(p.datasets, map(Path, i.floors))),
     )
+    auc_effects = paired_auc_effects({tuple(key): Path(path) for key, path in zip(p.auc_keys, i.predictions)}, p.auc_bootstrap, p.seed)
+    effects = ld_effect_frame({(d, m): Path(path) for (d, m, ld), path in zip(p.fid_kid_keys, i.fid_kid) if ld == "LD"}, auc_effects)
     write_table1(frame, Path(out.table1[0]).with_suffix(""))
-    write_comparison(frame, Path(out.comparison))  # verdicts from the unrounded numbers
+    write_ld_effect(effects, Path(out.ld_effect[0]).with_suffix(""), p.auc_bootstrap)
+    real_plus_synthetic = {d: diff for (d, key), diff in auc_effects.items() if key == REAL_PLUS_SYNTHETIC}
+    write_comparison(frame, effects, real_plus_synthetic, Path(out.comparison))  # verdicts from the unrounded numbers
+    write_memorisation(memorisation_frame({tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)}),
+                       Path(out.memorisation[0]).with_suffix(""))
     grids = {tuple(key): Path(path).parent for key, path in zip(p.drift_keys, i.grids)}
     write_delta_ablation(delta_ablation_frame(grids), Path(out.ablation[0]).with_suffix(""))

@@ -18,4 +18,5 @@ with stage(snakemake, ClassifySettings) as settings:
         sample_csvs=[Path(d) / "samples.csv" for d in snakemake.input.samples],
         out_model=snakemake.output.model,
         out_json=snakemake.output.metrics,
+        out_predictions=snakemake.output.predictions,
     )

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from .settings import ClassifierSettings
@@ -107,31 +106,6 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np
 def extract_features(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     model.eval()
     return torch.cat([model.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]).double().numpy()
-
-
-def macro_auc(probs: np.ndarray, labels: np.ndarray) -> tuple[float, list[float]]:
-    """Mean one-vs-rest ROC AUC over targets that have both classes in ``labels`` (NaN when none has)."""
-    per_target = []
-    for j in range(labels.shape[1]):
-        keep = ~np.isnan(labels[:, j])
-        y = labels[keep, j]
-        per_target.append(float(roc_auc_score(y, probs[keep, j])) if 0 < y.sum() < len(y) else float("nan"))
-    valid = [a for a in per_target if not np.isnan(a)]
-    return (float(np.mean(valid)) if valid else float("nan")), per_target
-
-
-def bootstrap_auc_ci(probs: np.ndarray, labels: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
-    """95 % percentile bootstrap interval of the macro AUC over resampled test images."""
-    rng = np.random.default_rng(seed)
-    stats = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(labels), len(labels))
-        value, _ = macro_auc(probs[idx], labels[idx])
-        if not np.isnan(value):
-            stats.append(value)
-    if not stats:
-        return float("nan"), float("nan")
-    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
 
 
 def save_classifier(model: nn.Module, path: str | Path, settings: ClassifierSettings, targets: Sequence[str]) -> None:

@@ -6,6 +6,8 @@ Which features go in is the caller's choice and is recorded beside every number
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,22 +56,74 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, subset_size: int, num_
     return float(kid_subsets(real, fake, subset_size, num_subsets, seed).mean())
 
 
-def fid_bootstrap_ci(real: np.ndarray, fake: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of FID, both feature sets resampled with replacement."""
+@dataclass(frozen=True)
+class Interval:
+    """A metric value with a normal-theory interval whose spread comes from half-samples."""
+
+    value: float
+    low: float
+    high: float
+    sd: float
+
+    def to_dict(self, name: str) -> dict[str, float | list[float]]:
+        return {name: self.value, f"{name}_ci95": [self.low, self.high], f"{name}_sd": self.sd}
+
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+HALF_SAMPLING = (
+    "95 % interval of the metric's expected value at these sample sizes: value ± 1.96 sd, the sd over "
+    "{draws} half-samples drawn without replacement from each set (half-sampling: for a mean it equals "
+    "the sd at the full size; for FID/KID it is conservative, see tests/test_intervals.py)"
+)
+
+
+def _half(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.permutation(n)[: max(2, n // 2)]
+
+
+def half_sampling_interval(statistic: Callable[[np.ndarray, np.ndarray], float], real: np.ndarray, fake: np.ndarray,
+                           draws: int, seed: int, z: float = 1.959964) -> Interval:
+    """Interval for E[statistic] at (len(real), len(fake)): the value ± z·sd over half-samples.
+
+    Resampling *with* replacement puts duplicates in both sets, which shrinks covariances and
+    inflates FID, so a percentile bootstrap interval can miss FID itself; half-samples drawn
+    without replacement hold no duplicates, and their spread matches the full-size sd.
+    """
     real, fake = _check("real features", real), _check("generated features", fake)
     rng = np.random.default_rng(seed)
-    values = [fid_from_features(real[rng.integers(0, len(real), len(real))], fake[rng.integers(0, len(fake), len(fake))]) for _ in range(n_boot)]
-    tail = 100 * (1 - level) / 2
-    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+    values = np.array([statistic(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
+    return _interval(statistic(real, fake), values, z)
 
 
-def real_split_half(real: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two disjoint random halves of the real features: their FID/KID is the floor a perfect model
-    would score with this many images (small test sets bias FID upwards)."""
-    real = _check("real features", real)
-    order = np.random.default_rng(seed).permutation(len(real))
-    half = len(real) // 2
-    return real[order[:half]], real[order[half : 2 * half]]
+def paired_difference_interval(statistic: Callable[[np.ndarray, np.ndarray], float], real: np.ndarray, fake_a: np.ndarray,
+                               fake_b: np.ndarray, draws: int, seed: int, z: float = 1.959964) -> Interval:
+    """Interval for E[statistic(real, a)] − E[statistic(real, b)] with pairing kept in every half-sample.
+
+    Each draw takes one real half-sample for both sets; when the two generated sets are index-paired
+    (same prompt and initial noise per index, equal length) they also share their half-sample indices,
+    so the variation that the two sets have in common cancels.
+    """
+    real, fake_a, fake_b = _check("real features", real), _check("generated features", fake_a), _check("generated features", fake_b)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(draws):
+        r = real[_half(len(real), rng)]
+        ia = _half(len(fake_a), rng)
+        ib = ia if len(fake_a) == len(fake_b) else _half(len(fake_b), rng)
+        values.append(statistic(r, fake_a[ia]) - statistic(r, fake_b[ib]))
+    return _interval(statistic(real, fake_a) - statistic(real, fake_b), np.array(values), z)
+
+
+def _interval(value: float, draws: np.ndarray, z: float) -> Interval:
+    sd = float(draws.std(ddof=1)) if len(draws) > 1 else float("nan")
+    return Interval(value=float(value), low=float(value - z * sd), high=float(value + z * sd), sd=sd)
+
+
+def kid_statistic(subset_size: int, num_subsets: int, seed: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """KID as :func:`kid_from_features`, its subset size capped by the sets it is given (half-samples are smaller)."""
+    return lambda real, fake: kid_from_features(real, fake, min(subset_size, len(real), len(fake)), num_subsets, seed)
 
 
 def l1_distance(a: np.ndarray, b: np.ndarray) -> float:

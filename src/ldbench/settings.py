@@ -384,13 +384,14 @@ class TrajectoriesSettings(SampleSetSettings):
 
 @dataclass(frozen=True)
 class EvaluateSettings(Settings):
-    """``evaluate``: feature extractor and the FID/KID estimators (``metrics``)."""
+    """``real_features``, ``evaluate``, ``ld_effect``: feature extractor and the FID/KID estimators (``metrics``)."""
 
     feature_extractor: str
     inception_weights: str | None
     kid_subset_size: int
     kid_subsets: int
-    fid_bootstrap: int
+    interval_draws: int
+    n_generated: int  # the real floor's pool size: the synthetic sets' size (sampling.n_images)
     classifier_arch: str  # named in the metric file when the features are the classifier's
     seed: int
 
@@ -398,7 +399,8 @@ class EvaluateSettings(Settings):
     def from_config(cls, config: Mapping) -> EvaluateSettings:
         m = config["metrics"]
         return cls(feature_extractor=m["feature_extractor"], inception_weights=m["inception_weights"], kid_subset_size=m["kid_subset_size"],
-                   kid_subsets=m["kid_subsets"], fid_bootstrap=m["fid_bootstrap"], classifier_arch=config["classifier"]["arch"],
+                   kid_subsets=m["kid_subsets"], interval_draws=m["interval_draws"], n_generated=config["sampling"]["n_images"],
+                   classifier_arch=config["classifier"]["arch"],
                    seed=config["seed"])
 
 

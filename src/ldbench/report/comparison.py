@@ -7,11 +7,14 @@ run's tables. Every verdict is computed from this run's Table 1 frame.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from ..metrics import Interval
 from ..utils import write_text
+from .ld_effect import interval_verdict
 
 #: Paper Table 1: (dataset, method, LD) → (FID, KID, AUC); real rows: AUC only.
 PAPER_TABLE1 = {
@@ -33,36 +36,46 @@ def _fmt(value: float, digits: int) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
-def _verdict(holds: bool) -> str:
-    return "holds" if holds else "does not hold"
+def _overall(verdicts: list[str], wanted: str) -> str:
+    """A claim over several cells: holds if every interval agrees, does not hold if one contradicts it."""
+    opposite = {"LD lower": "LD higher", "LD higher": "LD lower"}[wanted]
+    if all(v == wanted for v in verdicts):
+        return "holds"
+    return "does not hold" if opposite in verdicts else "inconclusive"
 
 
-def claims(frame: pd.DataFrame) -> list[str]:
-    """One line per paper claim and dataset of this run, each with the numbers it rests on."""
+def claims(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval]) -> list[str]:
+    """One line per paper claim and dataset of this run, each decided by intervals and citing them."""
     lines = []
     models = frame.dropna(subset=["FID"])
-    for dataset, group in models.groupby("dataset", sort=True):
-        pivot = group.pivot_table(index="method", columns="LD", values=["FID", "KID", "AUC"], aggfunc="first")
+    models = models[models["method"] != "Real data"]
+    for dataset, group in effects.groupby("dataset", sort=True):
         for metric in ("FID", "KID"):
-            lower = {m: pivot.loc[m, (metric, True)] < pivot.loc[m, (metric, False)] for m in pivot.index}
-            detail = ", ".join(f"{m} {pivot.loc[m, (metric, False)]:.4g} → {pivot.loc[m, (metric, True)]:.4g}" for m in pivot.index)
-            failing = [m for m, ok in lower.items() if not ok]
-            lines.append(f"- **{dataset}: LD lowers {metric} for every method** — {_verdict(not failing)} "
-                         f"({detail}{'; not for ' + ', '.join(failing) if failing else ''}).")
-        best = group.loc[group["FID"].idxmin()]
-        lines.append(f"- **{dataset}: Basic FT + LD has the lowest FID** — "
-                     f"{_verdict(best['method'] == 'Basic FT' and bool(best['LD']))} "
-                     f"(lowest: {best['method']} {'with' if best['LD'] else 'without'} LD, FID {best['FID']:.4g}).")
-    for dataset, group in frame[frame["FID"].isna()].groupby("dataset", sort=True):
-        auc = dict(zip(group["method"], group["AUC"]))
-        if {"Real data", "Real + synthetic"} <= auc.keys():
-            lines.append(f"- **{dataset}: real + synthetic training beats real only (AUC)** — "
-                         f"{_verdict(auc['Real + synthetic'] > auc['Real data'])} "
-                         f"({auc['Real data']:.3f} real vs {auc['Real + synthetic']:.3f} real + synthetic).")
+            detail = ", ".join(f"{r.method} {getattr(r, 'd' + metric):+.3g} [{getattr(r, 'd' + metric + '_ci_low'):+.3g}, "
+                               f"{getattr(r, 'd' + metric + '_ci_high'):+.3g}]" for r in group.itertuples())
+            verdict = _overall(list(group[f"{metric}_verdict"]), "LD lower")
+            lines.append(f"- **{dataset}: LD lowers {metric} for every method** — {verdict} (LD − no LD, paired 95 % intervals: {detail}).")
+    for dataset, group in models.groupby("dataset", sort=True):
+        group = group.assign(label=group["method"] + group["LD"].map({True: " + LD", False: ""}))
+        claimed = group[(group["method"] == "Basic FT") & group["LD"].astype(bool)]
+        if claimed.empty:
+            continue
+        claimed, others = claimed.iloc[0], group[group["label"] != "Basic FT + LD"]
+        better = others[others["FID_ci_high"] < claimed["FID_ci_low"]]
+        verdict = ("holds" if (others["FID_ci_low"] > claimed["FID_ci_high"]).all()
+                   else "does not hold" if len(better) else "inconclusive")
+        lines.append(f"- **{dataset}: Basic FT + LD has the lowest FID** — {verdict} (Basic FT + LD {claimed['FID']:.4g} "
+                     f"[{claimed['FID_ci_low']:.4g}, {claimed['FID_ci_high']:.4g}]; "
+                     + (f"lower beyond overlap: {', '.join(better['label'])}" if len(better) else
+                        f"lowest other: {others.loc[others['FID'].idxmin(), 'label']} {others['FID'].min():.4g}") + ").")
+    for dataset, diff in sorted(real_plus_synthetic.items()):
+        verdict = {"LD higher": "holds", "LD lower": "does not hold"}.get(interval_verdict(diff.low, diff.high), "inconclusive")
+        lines.append(f"- **{dataset}: real + synthetic training beats real only (AUC)** — {verdict} (real + synthetic minus real, "
+                     f"paired by test subject: {diff.value:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]).")
     return lines
 
 
-def comparison_markdown(frame: pd.DataFrame) -> str:
+def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval]) -> str:
     extractor = frame.attrs.get("extractor", "domain")
     fid_label = "FID (Inception)" if extractor == "inception" else "FID (domain features)"
     rows = []
@@ -83,11 +96,12 @@ def comparison_markdown(frame: pd.DataFrame) -> str:
         ("Generated by ldbench from this run's `table1_finetuning.csv`; the paper's numbers are transcribed in "
          "`ldbench/report/comparison.py`. The magnitudes are not comparable: the paper fine-tunes Stable Diffusion "
          f"on ADNI / OASIS-3 / CheXpert and reports Inception FID; this run's FID is **{fid_label}**, on this "
-         f"run's data and model ({sample_note}). What can be compared is the direction of each effect."),
+         f"run's data and model ({sample_note}). What can be compared is the direction of each effect; "
+         "each verdict is read off 95 % intervals and says 'inconclusive' when they cannot tell."),
         "",
         "## Claims",
         "",
-        *claims(frame),
+        *claims(frame, effects, real_plus_synthetic),
         "",
         "## Table 1 side by side",
         "",
@@ -101,5 +115,5 @@ def comparison_markdown(frame: pd.DataFrame) -> str:
     ])
 
 
-def write_comparison(frame: pd.DataFrame, path: Path) -> None:
-    write_text(path, comparison_markdown(frame))
+def write_comparison(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval], path: Path) -> None:
+    write_text(path, comparison_markdown(frame, effects, real_plus_synthetic))

@@ -15,6 +15,7 @@ import pandas as pd
 from ..images import read_gray
 from ..methods import method_title
 from ..utils import atomic_path
+from .memorisation import memorisation_block
 
 
 def save_figure(fig, png: Path, dpi: int = 150) -> None:
@@ -116,4 +117,31 @@ def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Pat
         ax.legend(fontsize=7)
     fig.suptitle(f"{method_title(method)}: identical prompts and noise without and with LD", fontsize=10)
     fig.tight_layout()
+    save_figure(fig, png, dpi)
+
+
+def closest_pairs(metric_files: Mapping[tuple[str, str, str], Path], png: Path, dpi: int, per_model: int = 5) -> None:
+    """One row per model: its ``per_model`` generated images nearest a training image (pixels), each beside that image."""
+    models = sorted(metric_files.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] == "LD"))  # no LD first
+    pairs = [memorisation_block(path)["closest"][:per_model] for _, path in models]
+    columns = max(len(p) for p in pairs)
+    fig, axes = plt.subplots(len(models), 2 * columns, figsize=(1.15 * 2 * columns + 1.2, 1.3 * len(models) + 0.6), squeeze=False)
+    for row, (((dataset, method, ld), _), closest) in enumerate(zip(models, pairs)):
+        for col in range(columns):
+            generated, training = axes[row, 2 * col], axes[row, 2 * col + 1]
+            for ax in (generated, training):
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if col >= len(closest):
+                    ax.axis("off")
+            if col >= len(closest):
+                continue
+            pair = closest[col]
+            generated.imshow(read_gray(pair["generated"]), cmap="gray", vmin=0, vmax=255)
+            training.imshow(read_gray(pair["training"]), cmap="gray", vmin=0, vmax=255)
+            generated.set_title(f"generated, d={pair['pixel_distance']:.3f}", fontsize=6)
+            training.set_title("nearest training", fontsize=6)
+        axes[row, 0].set_ylabel(f"{dataset}\n{method_title(method)}{' + LD' if ld == 'LD' else ''}", fontsize=7)
+    fig.suptitle("Each model's generated images nearest a training image (pixel RMS distance d), beside that training image", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     save_figure(fig, png, dpi)

@@ -12,7 +12,7 @@ from ..methods import finetuning_methods, method_title
 from ..utils import LdbenchError, read_json
 from .render import write_table
 
-METRIC_KEYS = ("fid", "fid_ci95", "kid", "kid_std", "fid_real_floor", "kid_real_floor", "feature_extractor", "n_generated", "n_real", "delta")
+METRIC_KEYS = ("fid", "fid_ci95", "kid", "kid_ci95", "feature_extractor", "n_generated", "n_real", "interval")
 
 
 def _finite(value: float, what: str) -> float:
@@ -21,36 +21,59 @@ def _finite(value: float, what: str) -> float:
     return float(value)
 
 
-def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: Mapping[tuple[str, str], Path]) -> pd.DataFrame:
-    """Long table: one row per (dataset, method, LD) and the real / real+synthetic AUC rows.
+def _read_metrics(path: Path, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
+    m = read_json(path)
+    missing = [k for k in keys if k not in m]
+    if missing:
+        raise LdbenchError(f"{path} lacks {missing}: written by an older ldbench; re-run it with `snakemake -R evaluate real_features`")
+    return m
+
+
+def _distance_columns(m: dict, path: Path) -> dict:
+    return {
+        "FID": _finite(m["fid"], f"FID in {path}"), "FID_ci_low": m["fid_ci95"][0], "FID_ci_high": m["fid_ci95"][1],
+        "KID": _finite(m["kid"], f"KID in {path}"), "KID_ci_low": m["kid_ci95"][0], "KID_ci_high": m["kid_ci95"][1],
+        "n_generated": m["n_generated"], "n_real_test": m["n_real"],
+    }
+
+
+def _auc_columns(auc: dict, what: str) -> dict:
+    if "auc_ci95" not in auc:
+        raise LdbenchError(f"{what}: no subject-level interval (auc_ci95): written by an older ldbench; re-run it with `snakemake -R train_classifier`")
+    return {"AUC": _finite(auc["auc_mean"], what), "AUC_ci_low": auc["auc_ci95"][0], "AUC_ci_high": auc["auc_ci95"][1], "AUC_std": auc["auc_std"]}
+
+
+def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: Mapping[tuple[str, str], Path],
+                 floor_files: Mapping[str, Path]) -> pd.DataFrame:
+    """Long table: one row per (dataset, method, LD) and the real / real+synthetic rows.
 
     ``metric_files[(dataset, method, ld)]`` are ``evaluate`` JSONs; ``auc_files[(dataset, source)]``
-    are ``train_classifier`` JSONs with source "real", "<method>-<ld>", "real+<method>-<ld>".
+    are ``train_classifier`` JSONs with source "real", "<method>-<ld>", "real+<method>-<ld>";
+    ``floor_files[dataset]`` the ``real_features`` floor: FID / KID of real images at the
+    generated sets' size, shown in the "Real data" row.
     """
     rows = []
     extractors = set()
     for (dataset, method, ld), path in sorted(metric_files.items()):
-        m = read_json(path)
-        missing = [k for k in METRIC_KEYS if k not in m]
-        if missing:
-            raise LdbenchError(f"{path} lacks {missing}: written by an older ldbench; re-run it with `snakemake -R evaluate`")
+        m = _read_metrics(path, (*METRIC_KEYS, "delta"))
         auc = read_json(auc_files[(dataset, f"{method}-{ld}")])
         extractors.add(m["feature_extractor"].split(":")[0])
         rows.append({
-            "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"],
-            "FID": _finite(m["fid"], f"FID in {path}"), "FID_ci_low": m["fid_ci95"][0], "FID_ci_high": m["fid_ci95"][1],
-            "KID": _finite(m["kid"], f"KID in {path}"), "KID_std": m["kid_std"],
-            "AUC": _finite(auc["auc_mean"], f"AUC of {dataset}/{method}-{ld}"), "AUC_std": auc["auc_std"],
-            "n_generated": m["n_generated"], "n_real_test": m["n_real"],
-            "FID_real_floor": m["fid_real_floor"], "KID_real_floor": m["kid_real_floor"],
+            "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"], **_distance_columns(m, path),
+            **_auc_columns(auc, f"AUC of {dataset}/{method}-{ld}"),
         })
     for (dataset, source), path in sorted(auc_files.items()):
         if source == "real" or source.startswith("real+"):
             auc = read_json(path)
+            floor = {}
+            if source == "real":
+                m = _read_metrics(floor_files[dataset], (*METRIC_KEYS, "n_pool"))
+                extractors.add(m["feature_extractor"].split(":")[0])
+                floor = {**_distance_columns(m, floor_files[dataset]), "n_generated": m["n_pool"]}
             rows.append({
                 "dataset": dataset, "method": "Real data" if source == "real" else "Real + synthetic",
                 "LD": None if source == "real" else source.endswith("-LD"), "delta": None, "FID": None, "KID": None,
-                "AUC": _finite(auc["auc_mean"], f"AUC in {path}"), "AUC_std": auc["auc_std"], "n_generated": None, "n_real_test": auc["n_test"],
+                **_auc_columns(auc, f"AUC in {path}"), "n_real_test": auc["n_test"], **floor,
             })
     if len(extractors) > 1:
         raise LdbenchError(f"Table 1 mixes feature extractors {sorted(extractors)}; FID/KID cells would not be comparable")
@@ -60,10 +83,11 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
 
 
 def _cell(row: pd.Series) -> str:
+    auc = f"{row['AUC']:.3f} [{row['AUC_ci_low']:.3f}, {row['AUC_ci_high']:.3f}]"
     if pd.isna(row["FID"]):
-        return f"AUC {row['AUC']:.3f}"
+        return f"– / – / {auc}"
     return (f"{row['FID']:.2f} [{row['FID_ci_low']:.2f}, {row['FID_ci_high']:.2f}] / "
-            f"{row['KID']:.4f} ± {row['KID_std']:.4f} / {row['AUC']:.3f}")
+            f"{row['KID']:.4f} [{row['KID_ci_low']:.4f}, {row['KID_ci_high']:.4f}] / {auc}")
 
 
 def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,18 +104,20 @@ def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table1(frame: pd.DataFrame, stem: Path) -> None:
-    data = frame.round({"FID": 4, "FID_ci_low": 4, "FID_ci_high": 4, "KID": 6, "KID_std": 6, "AUC": 4, "AUC_std": 4, "delta": 4,
-                        "FID_real_floor": 4, "KID_real_floor": 6})
+    data = frame.round({"FID": 4, "FID_ci_low": 4, "FID_ci_high": 4, "KID": 6, "KID_ci_low": 6, "KID_ci_high": 6, "AUC": 4, "AUC_ci_low": 4, "AUC_ci_high": 4, "AUC_std": 4, "delta": 4})
     features = ("clean-fid's InceptionV3 features ('clean' mode, resized to 299²)" if frame.attrs.get("extractor") == "inception"
                 else "the penultimate-layer features of the classifier trained on real data (domain features, not Inception)")
     note = (
-        f"FID/KID: clean-fid distances on {features}; AUC: macro ROC AUC on the real test split, mean over classifier seeds. "
+        f"FID/KID: clean-fid distances to the real test split on {features}, each with a 95 % interval of its expected value at "
+        "these sample sizes (half-sampling without replacement; tests/test_intervals.py checks its coverage); "
+        "AUC: macro ROC AUC on the real test split, mean over classifier seeds, with a 95 % interval from resampling test "
+        "subjects (each with all its images: the test split holds several visits per subject). "
         "Generated by ldbench from the metric JSON files of this run."
     )
-    models = frame.dropna(subset=["FID"])
-    counts = models.groupby("dataset")[["n_generated", "n_real_test", "FID_real_floor", "KID_real_floor"]].first()
-    note += " FID with a 95 % bootstrap interval; KID as mean ± std over subsets. Sample counts: " + "; ".join(
+    counts = frame.dropna(subset=["FID"]).groupby("dataset")[["n_generated", "n_real_test"]].max()
+    note += " Sample counts: " + "; ".join(
         f"{d}: {int(r.n_generated)} generated vs {int(r.n_real_test)} real test images" for d, r in counts.iterrows()) + "."
-    note += " Real-vs-real floor (FID / KID between two disjoint halves of the real test split, what a perfect model would score at this size): " + "; ".join(
-        f"{d}: {r.FID_real_floor:.2f} / {r.KID_real_floor:.4f}" for d, r in counts.iterrows()) + "."
+    note += (" The Real data row's FID / KID is the real floor: the test split against as many real train + val images as each model "
+             "generated, disjoint from it (what a perfect model would score at this size; FID is biased by n, see fig_metric_vs_n). "
+             "LD minus no LD, paired: table_ld_effect.")
     write_table(stem, data, display_table1(frame), "Table 1: fine-tuning methods with and without Latent Drifting", note)

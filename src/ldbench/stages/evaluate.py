@@ -1,9 +1,21 @@
-"""Stage ``evaluate``: FID and KID of a synthetic set against the real test split.
+"""Stages ``real_features`` and ``evaluate``: FID and KID with intervals that cover.
 
 Features: clean-fid's Inception when ``metrics.inception_weights`` names a local copy of its
 torchscript, otherwise the penultimate layer of the classifier trained on real data ("domain
-features"); distances: clean-fid's ``frechet_distance`` and ``kernel_distance``. Every JSON says
-which extractor, library, resize and sample counts were used.
+features"); distances: clean-fid's ``frechet_distance`` and ``kernel_distance``. Each image set's
+features are computed once and cached (``.npz``), so the floor, the paired LD effect and the
+metric-vs-n figure reuse them.
+
+* ``real_features``: the real test split, and a disjoint real *pool* (train + val images) of the
+  generated set's size. Test vs pool is the real floor at the generated set's n: FID is biased by
+  n, so a model can only be compared to a floor at its own sample size.
+* ``evaluate``: one synthetic set against the real test split, and its nearest-training distances
+  against the test images' own (``ldbench.memorisation``).
+* an LD model's ``evaluate`` also gives LD minus no LD on the same real test features, as a
+  paired difference (``ld_effect``).
+
+Every interval is the half-sampling interval of :data:`ldbench.metrics.HALF_SAMPLING`, and every
+JSON says which extractor, library, sample counts and interval were used.
 """
 
 from __future__ import annotations
@@ -16,18 +28,22 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import extract_features, load_classifier
-from ..images import load_classifier_inputs
-from ..metrics import fid_bootstrap_ci, fid_from_features, inception_features, kid_from_features, kid_subsets, real_split_half
+from ..images import load_classifier_inputs, read_gray
+from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
+from ..metrics import (
+    HALF_SAMPLING,
+    fid_from_features,
+    half_sampling_interval,
+    inception_features,
+    kid_statistic,
+    paired_difference_interval,
+)
 from ..seeds import derive_seed
 from ..settings import EvaluateSettings
-from ..utils import LdbenchError, write_json
+from ..utils import LdbenchError, atomic_path, read_json, write_json
 from .common import read_slices, split_rows
 
 log = logging.getLogger("ldbench")
-
-
-def _features(classifier, paths) -> np.ndarray:
-    return extract_features(classifier, load_classifier_inputs(paths))
 
 
 def feature_extractor(settings: EvaluateSettings) -> str:
@@ -38,36 +54,154 @@ def feature_extractor(settings: EvaluateSettings) -> str:
     return "inception" if choice == "inception" or (choice == "auto" and weights) else "domain"
 
 
-def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, classifier_path: Path, out_json: Path) -> dict:
-    real = split_rows(read_slices(slices_csv), "test")
-    fake = pd.read_csv(samples_csv)
-    if feature_extractor(settings) == "inception":
-        real_f = inception_features(real["image"], settings.inception_weights)
-        fake_f = inception_features(fake["image"], settings.inception_weights)
-        extractor = f"inception: clean-fid InceptionV3 torchscript ({settings.inception_weights}), 'clean' mode, PIL bicubic resize to 299"
-        resize = "PIL bicubic to 299×299 (clean-fid 'clean' mode)"
-    else:
-        classifier, _ = load_classifier(classifier_path)
-        real_f, fake_f = _features(classifier, real["image"]), _features(classifier, fake["image"])
-        extractor = f"domain: penultimate layer ({real_f.shape[1]}-d) of the real-data {settings.classifier_arch} classifier"
-        resize = "none (images at model resolution)"
-    subset = min(settings.kid_subset_size, len(real_f), len(fake_f))
-    kids = kid_subsets(real_f, fake_f, subset_size=subset, num_subsets=settings.kid_subsets, seed=derive_seed(settings.seed, "evaluate", "kid"))
-    fid_lo, fid_hi = fid_bootstrap_ci(real_f, fake_f, settings.fid_bootstrap, seed=derive_seed(settings.seed, "evaluate", "fid_bootstrap"))
-    half_a, half_b = real_split_half(real_f, seed=derive_seed(settings.seed, "evaluate", "real_halves"))
-    floor_subset = min(subset, len(half_a))
-    result = {
-        "fid": fid_from_features(real_f, fake_f), "fid_ci95": [fid_lo, fid_hi], "fid_bootstrap": settings.fid_bootstrap,
-        "kid": float(kids.mean()), "kid_std": float(kids.std(ddof=1)) if len(kids) > 1 else 0.0,
-        "fid_real_floor": fid_from_features(half_a, half_b),
-        "kid_real_floor": kid_from_features(half_a, half_b, subset_size=floor_subset, num_subsets=settings.kid_subsets, seed=derive_seed(settings.seed, "evaluate", "kid")),
-        "real_floor": f"two disjoint random halves of the real test split ({len(half_a)} images each)",
-        "feature_extractor": extractor,
-        "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
+class Extractor:
+    """The configured feature extractor, with the description every metric file carries."""
+
+    def __init__(self, settings: EvaluateSettings, classifier_path: Path):
+        self.kind = feature_extractor(settings)
+        self.weights = settings.inception_weights
+        if self.kind == "inception":
+            self.description = f"inception: clean-fid InceptionV3 torchscript ({self.weights}), 'clean' mode, PIL bicubic resize to 299"
+            self.resize = "PIL bicubic to 299×299 (clean-fid 'clean' mode)"
+        else:
+            self.classifier, _ = load_classifier(classifier_path)
+            self.description = f"domain: penultimate layer of the real-data {settings.classifier_arch} classifier"
+            self.resize = "none (images at model resolution)"
+
+    def __call__(self, paths) -> np.ndarray:
+        if self.kind == "inception":
+            return inception_features(list(paths), self.weights)
+        return extract_features(self.classifier, load_classifier_inputs(paths))
+
+
+def save_features(path: Path, extractor: str, **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, extractor=np.array(extractor), **arrays)
+
+
+def load_features(path: Path) -> dict:
+    try:
+        with np.load(path) as data:
+            return {key: (str(data[key]) if key == "extractor" else data[key]) for key in data.files}
+    except (OSError, ValueError) as err:
+        raise LdbenchError(f"{path}: not a feature cache written by ldbench ({err})") from err
+
+
+def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, purpose: str) -> dict:
+    """FID and KID of two feature sets, each with its half-sampling interval."""
+    subset = min(settings.kid_subset_size, len(real), len(fake))
+    kid = kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid"))
+    draws = settings.interval_draws
+    return {
+        **half_sampling_interval(fid_from_features, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "fid")).to_dict("fid"),
+        **half_sampling_interval(kid, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "kid")).to_dict("kid"),
         "kid_subset_size": subset, "kid_subsets": settings.kid_subsets,
-        "n_real": len(real_f), "n_generated": len(fake_f), "seed": settings.seed, "delta": float(fake["delta"].iloc[0]),
-        "resize": resize, "dtype": "float64",
     }
-    log.info("FID %.3f  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], result["kid"], extractor.split(":")[0], len(real_f), len(fake_f))
+
+
+def _provenance(settings: EvaluateSettings, extractor: str, resize: str | None = None) -> dict:
+    return {
+        "feature_extractor": extractor, **({"resize": resize} if resize else {}), "dtype": "float64",
+        "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
+        "interval": HALF_SAMPLING.format(draws=settings.interval_draws), "seed": settings.seed,
+    }
+
+
+def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path: Path, out_npz: Path, out_json: Path) -> dict:
+    """Features of the real test split and of a disjoint real pool of the generated set's size; the floor between them."""
+    slices = read_slices(slices_csv)
+    test = split_rows(slices, "test")
+    pool = slices[slices["split"].isin(["train", "val"])].reset_index(drop=True)
+    n_pool = min(settings.n_generated, len(pool))
+    if n_pool < 2:
+        raise LdbenchError(f"{slices_csv}: the train + val splits hold {len(pool)} image(s); the real floor needs at least 2")
+    if n_pool < settings.n_generated:
+        log.warning("real floor at n=%d: train + val hold fewer images than the %d generated per model", n_pool, settings.n_generated)
+    pool = pool.iloc[np.random.default_rng(derive_seed(settings.seed, "evaluate", "real_pool")).choice(len(pool), n_pool, replace=False)]
+    train = split_rows(slices, "train")
+    extractor = Extractor(settings, classifier_path)
+    test_f, pool_f, train_f = extractor(test["image"]), extractor(pool["image"]), extractor(train["image"])
+    test_nn_pixel, _ = nearest_neighbours(pixel_space(read_images(test["image"])), pixel_space(read_images(train["image"])))
+    test_nn_features, _ = nearest_neighbours(test_f, train_f)
+    save_features(out_npz, extractor.description, test=test_f, pool=pool_f, train=train_f, test_nn_pixel=test_nn_pixel,
+                  test_nn_features=test_nn_features)
+    floor = {
+        **_distances(settings, test_f, pool_f, "real_floor"),
+        "n_real": len(test_f), "n_pool": n_pool, "n_generated": settings.n_generated,
+        "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
+                       "what a perfect model would score at the generated set's size"),
+        **_provenance(settings, extractor.description, extractor.resize),
+    }
+    log.info("real floor at n=%d: FID %.3f  KID %.4f", n_pool, floor["fid"], floor["kid"])
+    write_json(out_json, floor)
+    return floor
+
+
+def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, real_npz: Path, classifier_path: Path, out_json: Path,
+             out_npz: Path, baseline: tuple[Path, Path] | None = None) -> dict:
+    """FID / KID of one synthetic set against the real test split, with half-sampling intervals.
+
+    ``baseline`` (features, metrics) of an LD model's no-LD twin adds the paired LD effect.
+    """
+    real = load_features(real_npz)
+    fake = pd.read_csv(samples_csv)
+    extractor = Extractor(settings, classifier_path)
+    if extractor.description != real["extractor"]:
+        raise LdbenchError(f"{real_npz} holds features of {real['extractor']!r}, not of {extractor.description!r}; re-run real_features")
+    fake_f = extractor(fake["image"])
+    save_features(out_npz, extractor.description, generated=fake_f)
+    result = {
+        **_distances(settings, real["test"], fake_f, "model"),
+        "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": float(fake["delta"].iloc[0]),
+        **_provenance(settings, extractor.description, extractor.resize),
+    }
+    log.info("FID %.3f [%.3f, %.3f]  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], *result["fid_ci95"], result["kid"],
+             extractor.kind, result["n_real"], result["n_generated"])
+    result["memorisation"] = memorisation_report(real, fake_f, fake["image"], split_rows(read_slices(slices_csv), "train")["image"])
+    if baseline:
+        result["ld_effect"] = ld_effect(settings, real["test"], fake_f, load_features(baseline[0])["generated"], read_json(baseline[1])["delta"])
     write_json(out_json, result)
     return result
+
+
+def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, train_images: pd.Series, closest: int = 8) -> dict:
+    """Nearest-training distances of the generated set in pixels and features, against the test images' own."""
+    if "train" not in real:
+        raise LdbenchError("the real feature cache has no training-split features (written by an older ldbench); re-run real_features")
+    gen_nn_pixel, gen_idx = nearest_neighbours(pixel_space(read_images(fake_images)), pixel_space(read_images(train_images)))
+    gen_nn_features, _ = nearest_neighbours(fake_f, real["train"])
+    order = np.argsort(gen_nn_pixel, kind="stable")[:closest]
+    report = {
+        "pixel": memorisation(gen_nn_pixel, real["test_nn_pixel"]).to_dict(),
+        "features": memorisation(gen_nn_features, real["test_nn_features"]).to_dict(),
+        "closest": [{"generated": str(fake_images.iloc[i]), "training": str(train_images.iloc[gen_idx[i]]), "pixel_distance": float(gen_nn_pixel[i])}
+                    for i in order],
+        "distances": ("L2 to the nearest training-split image: pixels as per-pixel RMS in [0, 1] units, features as the evaluation "
+                      f"features; threshold: the real test images' own {REFERENCE_QUANTILE:.0%} quantile"),
+    }
+    log.info("memorisation: %.1f %% of generated images nearer a training image than the test images' %d %% quantile (pixels), "
+             "%d exact copies", 100 * report["pixel"]["fraction_below"], round(100 * REFERENCE_QUANTILE), report["pixel"]["exact_copies"])
+    return report
+
+
+def read_images(paths) -> np.ndarray:
+    return np.stack([read_gray(p) for p in paths])
+
+
+def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_ld: np.ndarray, no_ld_delta: float) -> dict:
+    """FID / KID with LD minus without, paired: same real half-samples, same generated indices.
+
+    synthesize draws every model's prompts and initial noise from the same seeded streams, so
+    image i of the LD set and image i of the noLD set share their prompt and noise.
+    """
+    subset = min(settings.kid_subset_size, len(real), len(ld), len(no_ld))
+    kid = kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid"))
+    draws = settings.interval_draws
+    fid = paired_difference_interval(fid_from_features, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "fid"))
+    kid = paired_difference_interval(kid, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "kid"))
+    log.info("LD − no LD: ΔFID %.3f [%.3f, %.3f]  ΔKID %.4f [%.4f, %.4f]", fid.value, fid.low, fid.high, kid.value, kid.low, kid.high)
+    return {
+        **fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "delta_no_ld": no_ld_delta, "kid_subset_size": subset,
+        "pairing": ("LD minus no LD on the same real test features; index-paired generated sets (same prompt and initial "
+                    "noise per index), each half-sample shares its real and generated indices between the two"),
+    }

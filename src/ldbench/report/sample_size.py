@@ -1,0 +1,86 @@
+"""``fig_metric_vs_n``: FID and KID against the number of images compared with the real test split.
+
+FID is biased by the sample size (its expected value falls as n grows, even between two sets of
+real images), so a model's FID is comparable only with others at the same n. The figure shows the
+real floor (train + val images, disjoint from the test split) and every model at each n, so a
+reader sees where the numbers of Table 1 sit and where they stop being comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..methods import method_title
+from ..metrics import fid_from_features, kid_from_features
+from ..seeds import derive_seed
+from ..utils import write_csv
+from .figures import plt, save_figure  # figures selects matplotlib's Agg backend
+
+REAL_LABEL = "real (train + val)"
+
+
+def sizes_for(n_available: int, sizes: Sequence[int]) -> list[int]:
+    """The configured sizes a set can provide, or its own size when it is smaller than all of them."""
+    usable = sorted(s for s in sizes if s <= n_available)
+    return usable or [n_available]
+
+
+def metric_vs_n(real_test: np.ndarray, sets: Mapping[str, np.ndarray], sizes: Sequence[int], repeats: int, seed: int,
+                kid_subset_size: int = 100) -> pd.DataFrame:
+    """FID / KID of random n-subsets (without replacement) of each set against the full test split."""
+    rows = []
+    for label, feats in sets.items():
+        for n in sizes_for(len(feats), sizes):
+            rng = np.random.default_rng(derive_seed(seed, "metric_vs_n", label, n))
+            for repeat in range(repeats):
+                subset = feats[rng.choice(len(feats), n, replace=False)]
+                kid_size = min(kid_subset_size, n, len(real_test))
+                rows.append({"set": label, "n": n, "repeat": repeat, "FID": fid_from_features(real_test, subset),
+                             "KID": kid_from_features(real_test, subset, kid_size, 10, derive_seed(seed, "metric_vs_n", "kid"))})
+    return pd.DataFrame(rows)
+
+
+def plot_metric_vs_n(curves: Mapping[str, pd.DataFrame], n_test: Mapping[str, int], out_png: Path, dpi: int) -> None:
+    fig, axes = plt.subplots(len(curves), 2, figsize=(11, 3.6 * len(curves)), squeeze=False)
+    for row, (dataset, frame) in enumerate(curves.items()):
+        summary = frame.groupby(["set", "n"])[["FID", "KID"]].agg(["mean", "std"]).reset_index()
+        for col, metric in enumerate(("FID", "KID")):
+            ax = axes[row, col]
+            for label, group in summary.groupby("set", sort=False):
+                real = label == REAL_LABEL
+                ax.errorbar(group["n"], group[(metric, "mean")], yerr=group[(metric, "std")].fillna(0), marker="o", capsize=3,
+                            color="black" if real else None, linewidth=2.5 if real else 1.2, linestyle="--" if real else "-", label=label)
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_locator(plt.NullLocator())
+            ax.set_xticks(sorted(frame["n"].unique()), labels=[str(n) for n in sorted(frame["n"].unique())])
+            ax.set_xlabel(f"images compared with the {n_test[dataset]} real test images (n)")
+            ax.set_ylabel(f"{metric} (domain features)" if metric == "FID" else metric)
+            ax.set_title(f"{dataset}: {metric} vs n")
+            ax.grid(alpha=0.3)
+        axes[row, 1].legend(fontsize=7, loc="upper right", ncol=2)
+    fig.suptitle("FID / KID depend on n: compare models only at equal n, and against the real floor (black, dashed)", fontsize=11)
+    fig.tight_layout()
+    save_figure(fig, out_png, dpi)
+
+
+def write_metric_vs_n(real_files: Mapping[str, Path], feature_files: Mapping[tuple[str, str, str], Path], sizes: Sequence[int],
+                      repeats: int, seed: int, out_png: Path, out_csv: Path, dpi: int) -> pd.DataFrame:
+    from ..stages.evaluate import load_features
+
+    curves, n_test = {}, {}
+    for dataset, real_path in real_files.items():
+        real = load_features(real_path)
+        sets = {REAL_LABEL: real["pool"]}
+        for (d, method, ld), path in sorted(feature_files.items()):
+            if d == dataset:
+                sets[f"{method_title(method)}{' + LD' if ld == 'LD' else ''}"] = load_features(path)["generated"]
+        curves[dataset] = metric_vs_n(real["test"], sets, sizes, repeats, seed).assign(dataset=dataset)
+        n_test[dataset] = len(real["test"])
+    plot_metric_vs_n(curves, n_test, out_png, dpi)
+    table = pd.concat(curves.values(), ignore_index=True)
+    write_csv(out_csv, table.round(6))
+    return table
