@@ -20,6 +20,7 @@ from ldbench.settings import (
     PhantomSettings,
     PreprocessSettings,
     PretrainSettings,
+    REAL_DOUBLE_STEPS,
     SynthesizeSettings,
     TrajectoriesSettings,
 )
@@ -69,7 +70,7 @@ wildcard_constraints:
     method="|".join(METHODS),
     ld="|".join(["noLD", *ld_variants(config)]),
     editor="|".join(CF["editors"]),
-    source="real|(real\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
+    source="real|real-2x|((real|mixed)\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
 
 def base_model_path():
@@ -105,10 +106,10 @@ def class_images_input(wildcards):
 
 
 def samples_for_source(wildcards):
-    """Synthetic sample sets a classifier source trains on (none for 'real')."""
-    if wildcards.source == "real":
+    """Synthetic sample sets a classifier source trains on (none for the real-only ones)."""
+    if wildcards.source in ("real", REAL_DOUBLE_STEPS):
         return []
-    method, ld = wildcards.source.removeprefix("real+").rsplit("-", 1)
+    method, ld = wildcards.source.split("+")[-1].rsplit("-", 1)
     return [f"results/samples/{wildcards.dataset}/{method}/{ld}"]
 
 
@@ -128,9 +129,15 @@ def chosen_delta(method=None):
 # The aggregate rules' inputs, each beside the keys its script files them under (params), so the
 # scripts never parse wildcards back out of paths.
 FID_KID_KEYS = [(d, m, ld) for d in DATASETS for m in METHODS for ld in LDS]
-CLASSIFIER_SOURCES = ["real", f"real+{RPS['method']}-{RPS['ld']}"] + [
-    f"{m}-{ld}" for m in METHODS for ld in LDS
-]
+# real; the paper's real + synthetic (mixed 50/50 at the real size); real + the whole synthetic set
+# (twice the data and steps) beside its control, real for the same steps; each synthetic set alone
+RPS_SOURCE = f"{RPS['method']}-{RPS['ld']}"
+CLASSIFIER_SOURCES = [
+    "real",
+    f"mixed+{RPS_SOURCE}",
+    f"real+{RPS_SOURCE}",
+    REAL_DOUBLE_STEPS,
+] + [f"{m}-{ld}" for m in METHODS for ld in LDS]
 AUC_KEYS = [(d, source) for d in DATASETS for source in CLASSIFIER_SOURCES]
 # every δ grid search: each method's LD model and the loss-target ablation's models
 DRIFT_KEYS = [(d, m, "LD") for d in DATASETS for m in METHODS] + [

@@ -28,7 +28,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["drift_search"] == 2 * (n_methods + 1)  # every LD model, the loss-target ablation's included
     assert counts["synthesize"] == counts["evaluate"] == 2 * 2 * n_methods
     assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
-    assert counts["train_classifier"] == 2 * (1 + 1 + 2 * n_methods)  # real, real+synthetic, each synthetic set
+    assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD

@@ -35,7 +35,7 @@ def _files(tmp_path, fid=12.5):
                 extra = {"ld_effect": _effect(-1.0, -2.0, 0.5)} if ld == "LD" else {}
                 metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", _metrics(fid, 0.05 if ld == "LD" else 0.0, **extra))
                 auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "auc_ci95": [0.5, 0.7], "n_test": 8})
-        for source in ("real", "real+basic_ft-LD"):
+        for source in ("real", "real-2x", "mixed+basic_ft-LD", "real+basic_ft-LD"):
             auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "auc_ci95": [0.8, 1.0], "n_test": 8})
         floors[d] = _write(tmp_path / f"floor_{d}.json", {k: v for k, v in _metrics(3.0, 0.0, n_pool=10).items() if k != "delta"})
     return metric, auc, floors
@@ -53,7 +53,8 @@ def _effects(metric, auc_effect=AUC_EFFECT):
 
 def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     frame = table1_frame(*_files(tmp_path))
-    assert len(frame) == 2 * len(METHODS) * 2 + 4
+    assert len(frame) == 2 * len(METHODS) * 2 + 2 * 4
+    assert set(frame["method"]) >= {"Real data", "Real data, 2× steps", "Real + synthetic", "Real + all synthetic, 2× steps"}
     write_table1(frame, tmp_path / "table1")
     csv = pd.read_csv(tmp_path / "table1.csv")
     assert csv.shape[0] == len(frame)
@@ -75,6 +76,7 @@ def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
     """brain: every paired interval below 0; cxr: one above 0 and one containing it. Overlapping
     FID intervals make "lowest FID" inconclusive, separated ones decide it."""
     from ldbench.report.comparison import comparison_markdown
+    from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL
 
     metric, auc, floors = _files(tmp_path)
     fids = {("brain", "LD"): 10.0, ("brain", "noLD"): 20.0, ("cxr", "LD"): 30.0, ("cxr", "noLD"): 20.0}
@@ -87,16 +89,18 @@ def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
         if ld == "LD":
             obj["ld_effect"] = _effect(*effects[(d, m)])
         path.write_text(json.dumps(obj))
-    _write(auc[("cxr", "real+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "auc_ci95": [0.75, 0.95], "n_test": 8})
-    real_plus_synthetic = {"brain": Interval(0.05, 0.01, 0.09, 0.02), "cxr": Interval(-0.05, -0.10, 0.01, 0.03)}
-    md = comparison_markdown(table1_frame(metric, auc, floors), _effects(metric), real_plus_synthetic)
+    _write(auc[("cxr", "mixed+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "auc_ci95": [0.75, 0.95], "n_test": 8})
+    utility = {("brain", MIXED_VS_REAL): Interval(0.05, 0.01, 0.09, 0.02), ("cxr", MIXED_VS_REAL): Interval(-0.05, -0.10, 0.01, 0.03),
+               ("brain", DOUBLED_VS_CONTROL): Interval(-0.05, -0.09, -0.01, 0.02)}
+    md = comparison_markdown(table1_frame(metric, auc, floors), _effects(metric), utility)
     assert "**brain: LD lowers FID for every method** — holds" in md and "Basic FT -10 [-12, -8]" in md
     assert "**cxr: LD lowers FID for every method** — does not hold" in md
     assert "**brain: LD lowers KID for every method** — inconclusive" in md  # [-0.002, 0.001] contains 0
     assert "**brain: Basic FT + LD has the lowest FID** — inconclusive" in md  # DreamBooth + LD 10.5 ± 1 overlaps 10 ± 1
     assert "**cxr: Basic FT + LD has the lowest FID** — does not hold" in md and "lower beyond overlap: Basic FT, DreamBooth" in md
-    assert "**brain: real + synthetic training beats real only (AUC)** — holds (real + synthetic minus real, paired by test subject: +0.050 [+0.010, +0.090])" in md
-    assert "**cxr: real + synthetic training beats real only (AUC)** — inconclusive" in md
+    assert "**brain: real + synthetic training (50/50 at the real size) beats real only (AUC)** — holds (mixed − real, paired by test subject: +0.050 [+0.010, +0.090])" in md
+    assert "**cxr: real + synthetic training (50/50 at the real size) beats real only (AUC)** — inconclusive" in md
+    assert "**brain: adding the synthetic set to the real one beats training longer on real only (AUC)** — does not hold" in md
     assert "| brain | Basic FT | yes | 49.68 | 10.000 |" in md  # the paper's cell beside this run's
     assert "FID (domain features)" in md
 

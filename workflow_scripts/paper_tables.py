@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
-from ldbench.report.ld_effect import REAL_PLUS_SYNTHETIC, ld_effect_frame, paired_auc_effects, write_ld_effect
+from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, ld_effect_frame, paired_auc_effects, write_ld_effect
 from ldbench.report.memorisation import memorisation_frame, write_memorisation
 from ldbench.report.tables import table1_frame, write_table1
 
@@ -25,8 +25,8 @@ with stage(snakemake):
     effects = ld_effect_frame({(d, m): Path(path) for (d, m, ld), path in zip(p.fid_kid_keys, i.fid_kid) if ld == "LD"}, auc_effects)
     write_table1(frame, Path(out.table1[0]).with_suffix(""))
     write_ld_effect(effects, Path(out.ld_effect[0]).with_suffix(""), p.auc_bootstrap)
-    real_plus_synthetic = {d: diff for (d, key), diff in auc_effects.items() if key == REAL_PLUS_SYNTHETIC}
-    write_comparison(frame, effects, real_plus_synthetic, Path(out.comparison))  # verdicts from the unrounded numbers
+    utility = {key: diff for key, diff in auc_effects.items() if key[1] in (MIXED_VS_REAL, DOUBLED_VS_CONTROL)}
+    write_comparison(frame, effects, utility, Path(out.comparison))  # verdicts from the unrounded numbers
     write_memorisation(memorisation_frame({tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)}),
                        Path(out.memorisation[0]).with_suffix(""))
     grids = {tuple(key): Path(path).parent for key, path in zip(p.drift_keys, i.grids)}

@@ -7,7 +7,7 @@ weights are available (its penultimate layer; DESIGN §7).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -70,8 +70,22 @@ def build(arch: str, n_outputs: int, width: int = 32) -> nn.Module:
     return ARCHS[arch](n_outputs, width)
 
 
-def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: ClassifierSettings, seed: int, desc: str = "classifier") -> nn.Module:
-    """Multi-label BCE training; NaN labels (CheXpert's "ignore" policy) are masked out of the loss."""
+def _batches(n: int, batch_size: int, steps: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    """``steps`` mini-batches of indices, a fresh permutation every pass over the data."""
+    n_batches, done = max(1, n // batch_size), 0
+    while True:
+        order = torch.randperm(n, generator=gen)
+        for b in range(n_batches):
+            if done == steps:
+                return
+            yield order[b * batch_size : (b + 1) * batch_size]
+            done += 1
+
+
+def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: ClassifierSettings, seed: int, desc: str = "classifier",
+                     steps: int | None = None) -> nn.Module:
+    """Multi-label BCE training for ``steps`` optimiser steps (``epochs`` over ``images`` if None);
+    NaN labels (CheXpert's "ignore" policy) are masked out of the loss."""
     if len(images) == 0:
         raise LdbenchError("classifier training set is empty")
     torch.manual_seed(seed)
@@ -80,18 +94,15 @@ def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: Classif
     y = torch.from_numpy(np.asarray(labels, dtype=np.float32))
     gen = torch.Generator().manual_seed(seed)
     model.train()
-    n_batches = max(1, len(images) // settings.batch_size)
-    for _ in progress(range(settings.epochs), desc=desc):
-        order = torch.randperm(len(images), generator=gen)
-        for b in range(n_batches):
-            idx = order[b * settings.batch_size : (b + 1) * settings.batch_size]
-            x, t = images[idx], y[idx]
-            mask = ~torch.isnan(t)
-            logits = model(x)
-            loss = F.binary_cross_entropy_with_logits(logits[mask], t[mask])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+    steps = steps or settings.epochs * max(1, len(images) // settings.batch_size)
+    for idx in progress(_batches(len(images), settings.batch_size, steps, gen), total=steps, desc=desc):
+        x, t = images[idx], y[idx]
+        mask = ~torch.isnan(t)
+        logits = model(x)
+        loss = F.binary_cross_entropy_with_logits(logits[mask], t[mask])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
     model.eval()
     return model
 

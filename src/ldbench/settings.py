@@ -22,6 +22,10 @@ from .methods import MethodConfig, strategies
 from .seeds import derive_seed
 from .variants import training_drift
 
+#: ``sampling.n_images`` value: one synthetic image per training slice
+TRAIN_SPLIT = "train_split"
+#: classifier source: the real training set trained for as many steps as real + the whole synthetic set
+REAL_DOUBLE_STEPS = "real-2x"
 
 @dataclass(frozen=True)
 class Settings:
@@ -356,7 +360,7 @@ class SampleSetSettings(Settings):
     """A stage that samples ``n_images`` prompts of a dataset with the ``sampling`` settings."""
 
     dataset: DatasetSettings
-    n_images: int
+    n_images: int | str  # or "train_split": one image per training slice (synthesize only)
     sampling: Sampling
     seed: int
     performance: PerformanceSettings
@@ -372,7 +376,7 @@ class SampleSetSettings(Settings):
 
 @dataclass(frozen=True)
 class SynthesizeSettings(SampleSetSettings):
-    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts."""
+    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice)."""
 
 
 @dataclass(frozen=True)
@@ -391,7 +395,7 @@ class EvaluateSettings(Settings):
     kid_subset_size: int
     kid_subsets: int
     interval_draws: int
-    n_generated: int  # the real floor's pool size: the synthetic sets' size (sampling.n_images)
+    n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
     classifier_arch: str  # named in the metric file when the features are the classifier's
     seed: int
 

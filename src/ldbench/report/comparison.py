@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..metrics import Interval
 from ..utils import write_text
-from .ld_effect import interval_verdict
+from .ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, interval_verdict
 
 #: Paper Table 1: (dataset, method, LD) → (FID, KID, AUC); real rows: AUC only.
 PAPER_TABLE1 = {
@@ -44,7 +44,7 @@ def _overall(verdicts: list[str], wanted: str) -> str:
     return "does not hold" if opposite in verdicts else "inconclusive"
 
 
-def claims(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval]) -> list[str]:
+def claims(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval]) -> list[str]:
     """One line per paper claim and dataset of this run, each decided by intervals and citing them."""
     lines = []
     models = frame.dropna(subset=["FID"])
@@ -68,14 +68,16 @@ def claims(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapp
                      f"[{claimed['FID_ci_low']:.4g}, {claimed['FID_ci_high']:.4g}]; "
                      + (f"lower beyond overlap: {', '.join(better['label'])}" if len(better) else
                         f"lowest other: {others.loc[others['FID'].idxmin(), 'label']} {others['FID'].min():.4g}") + ").")
-    for dataset, diff in sorted(real_plus_synthetic.items()):
+    claimed = {MIXED_VS_REAL: "real + synthetic training (50/50 at the real size) beats real only (AUC)",
+               DOUBLED_VS_CONTROL: "adding the synthetic set to the real one beats training longer on real only (AUC)"}
+    for (dataset, comparison), diff in sorted(utility.items()):
         verdict = {"LD higher": "holds", "LD lower": "does not hold"}.get(interval_verdict(diff.low, diff.high), "inconclusive")
-        lines.append(f"- **{dataset}: real + synthetic training beats real only (AUC)** — {verdict} (real + synthetic minus real, "
-                     f"paired by test subject: {diff.value:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]).")
+        lines.append(f"- **{dataset}: {claimed[comparison]}** — {verdict} ({comparison}, paired by test subject: "
+                     f"{diff.value:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]).")
     return lines
 
 
-def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval]) -> str:
+def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval]) -> str:
     extractor = frame.attrs.get("extractor", "domain")
     fid_label = "FID (Inception)" if extractor == "inception" else "FID (domain features)"
     rows = []
@@ -101,7 +103,7 @@ def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_sy
         "",
         "## Claims",
         "",
-        *claims(frame, effects, real_plus_synthetic),
+        *claims(frame, effects, utility),
         "",
         "## Table 1 side by side",
         "",
@@ -115,5 +117,6 @@ def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_sy
     ])
 
 
-def write_comparison(frame: pd.DataFrame, effects: pd.DataFrame, real_plus_synthetic: Mapping[str, Interval], path: Path) -> None:
-    write_text(path, comparison_markdown(frame, effects, real_plus_synthetic))
+def write_comparison(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval], path: Path) -> None:
+    """``utility``: :func:`ld_effect.paired_auc_effects`' data-utility comparisons, keyed (dataset, comparison)."""
+    write_text(path, comparison_markdown(frame, effects, utility))

@@ -15,6 +15,7 @@ from ..auc import SUBJECT_BOOTSTRAP, auc_difference
 from ..methods import method_title
 from ..metrics import Interval
 from ..seeds import derive_seed
+from ..settings import REAL_DOUBLE_STEPS
 from ..utils import LdbenchError, read_json
 from .render import write_table
 
@@ -26,17 +27,21 @@ def interval_verdict(low: float, high: float) -> str:
     return "LD lower" if high < 0 else "LD higher" if low > 0 else "inconclusive"
 
 
-REAL_PLUS_SYNTHETIC = "real+synthetic"
+#: keys of :func:`paired_auc_effects` for the data-utility comparisons
+MIXED_VS_REAL, DOUBLED_VS_CONTROL = "mixed − real", "real + all synthetic − real at 2× steps"
 
 
 def paired_auc_effects(predictions: Mapping[tuple[str, str], Path], n_boot: int, seed: int) -> dict[tuple[str, str], Interval]:
     """Paired AUC differences on the same test subjects, from ``train_classifier``'s prediction files:
     (dataset, method) → classifier trained on the LD model's images minus the noLD model's;
-    (dataset, "real+synthetic") → real + synthetic minus real only."""
+    (dataset, MIXED_VS_REAL) → the paper's real + synthetic (50/50 at the real size) minus real;
+    (dataset, DOUBLED_VS_CONTROL) → real + the whole synthetic set minus real trained as many steps."""
     effects = {}
     for (dataset, source), path in sorted(predictions.items()):
-        if source.startswith("real+"):
-            key, baseline = (dataset, REAL_PLUS_SYNTHETIC), predictions[(dataset, "real")]
+        if source.startswith("mixed+"):
+            key, baseline = (dataset, MIXED_VS_REAL), predictions[(dataset, "real")]
+        elif source.startswith("real+"):
+            key, baseline = (dataset, DOUBLED_VS_CONTROL), predictions[(dataset, REAL_DOUBLE_STEPS)]
         elif source.endswith("-LD"):
             key, baseline = (dataset, source.removesuffix("-LD")), predictions[(dataset, source.replace("-LD", "-noLD"))]
         else:

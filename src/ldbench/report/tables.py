@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..methods import finetuning_methods, method_title
+from ..settings import REAL_DOUBLE_STEPS
 from ..utils import LdbenchError, read_json
 from .render import write_table
 
@@ -37,6 +38,19 @@ def _distance_columns(m: dict, path: Path) -> dict:
     }
 
 
+#: Table 1's data-utility rows, by classifier source prefix (see ``stages.classify.training_rows``)
+DATA_UTILITY_ROWS = {"real": "Real data", REAL_DOUBLE_STEPS: "Real data, 2× steps", "mixed+": "Real + synthetic",
+                     "real+": "Real + all synthetic, 2× steps"}
+
+
+def data_utility_row(source: str) -> str | None:
+    """Table 1's label of a classifier source trained on real data (alone or with synthetic), else None."""
+    if source in DATA_UTILITY_ROWS:
+        return DATA_UTILITY_ROWS[source]
+    prefix = source.split("+")[0] + "+" if "+" in source else None
+    return DATA_UTILITY_ROWS.get(prefix)
+
+
 def _auc_columns(auc: dict, what: str) -> dict:
     if "auc_ci95" not in auc:
         raise LdbenchError(f"{what}: no subject-level interval (auc_ci95): written by an older ldbench; re-run it with `snakemake -R train_classifier`")
@@ -63,7 +77,7 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
             **_auc_columns(auc, f"AUC of {dataset}/{method}-{ld}"),
         })
     for (dataset, source), path in sorted(auc_files.items()):
-        if source == "real" or source.startswith("real+"):
+        if data_utility_row(source):
             auc = read_json(path)
             floor = {}
             if source == "real":
@@ -71,8 +85,8 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
                 extractors.add(m["feature_extractor"].split(":")[0])
                 floor = {**_distance_columns(m, floor_files[dataset]), "n_generated": m["n_pool"]}
             rows.append({
-                "dataset": dataset, "method": "Real data" if source == "real" else "Real + synthetic",
-                "LD": None if source == "real" else source.endswith("-LD"), "delta": None, "FID": None, "KID": None,
+                "dataset": dataset, "method": data_utility_row(source),
+                "LD": source.endswith("-LD") if "+" in source else None, "delta": None, "FID": None, "KID": None,
                 **_auc_columns(auc, f"AUC in {path}"), "n_real_test": auc["n_test"], **floor,
             })
     if len(extractors) > 1:
@@ -94,7 +108,7 @@ def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per method × LD, one "FID / KID / AUC" column per dataset."""
     extractor = frame.attrs.get("extractor", "domain")
     frame = frame.assign(ld_text=frame["LD"].map({True: "yes", False: "no"}).fillna("–"), cell=frame.apply(_cell, axis=1))
-    order = [cls.title for cls in finetuning_methods().values()] + ["Real data", "Real + synthetic"]
+    order = [cls.title for cls in finetuning_methods().values()] + list(DATA_UTILITY_ROWS.values())
     frame["order"] = frame["method"].map(order.index)
     wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values="cell", aggfunc="first").reset_index()
     wide = wide.sort_values(["order", "ld_text"]).drop(columns="order")
@@ -119,5 +133,7 @@ def write_table1(frame: pd.DataFrame, stem: Path) -> None:
         f"{d}: {int(r.n_generated)} generated vs {int(r.n_real_test)} real test images" for d, r in counts.iterrows()) + "."
     note += (" The Real data row's FID / KID is the real floor: the test split against as many real train + val images as each model "
              "generated, disjoint from it (what a perfect model would score at this size; FID is biased by n, see fig_metric_vs_n). "
-             "LD minus no LD, paired: table_ld_effect.")
+             "LD minus no LD, paired: table_ld_effect. Classifiers train for steps counted in epochs of the real training set: "
+             "Real + synthetic is the paper's 50 % real + 50 % synthetic at the real set's size (no image twice); Real + all synthetic "
+             "adds every synthetic image to the real set and trains twice as many steps, beside Real data trained for those steps.")
     write_table(stem, data, display_table1(frame), "Table 1: fine-tuning methods with and without Latent Drifting", note)

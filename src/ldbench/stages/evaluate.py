@@ -39,7 +39,7 @@ from ..metrics import (
     paired_difference_interval,
 )
 from ..seeds import derive_seed
-from ..settings import EvaluateSettings
+from ..settings import TRAIN_SPLIT, EvaluateSettings
 from ..utils import LdbenchError, atomic_path, read_json, write_json
 from .common import read_slices, split_rows
 
@@ -112,11 +112,12 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path:
     slices = read_slices(slices_csv)
     test = split_rows(slices, "test")
     pool = slices[slices["split"].isin(["train", "val"])].reset_index(drop=True)
-    n_pool = min(settings.n_generated, len(pool))
+    n_generated = len(split_rows(slices, "train")) if settings.n_generated == TRAIN_SPLIT else settings.n_generated
+    n_pool = min(n_generated, len(pool))
     if n_pool < 2:
         raise LdbenchError(f"{slices_csv}: the train + val splits hold {len(pool)} image(s); the real floor needs at least 2")
-    if n_pool < settings.n_generated:
-        log.warning("real floor at n=%d: train + val hold fewer images than the %d generated per model", n_pool, settings.n_generated)
+    if n_pool < n_generated:
+        log.warning("real floor at n=%d: train + val hold fewer images than the %d generated per model", n_pool, n_generated)
     pool = pool.iloc[np.random.default_rng(derive_seed(settings.seed, "evaluate", "real_pool")).choice(len(pool), n_pool, replace=False)]
     train = split_rows(slices, "train")
     extractor = Extractor(settings, classifier_path)
@@ -127,7 +128,7 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path:
                   test_nn_features=test_nn_features)
     floor = {
         **_distances(settings, test_f, pool_f, "real_floor"),
-        "n_real": len(test_f), "n_pool": n_pool, "n_generated": settings.n_generated,
+        "n_real": len(test_f), "n_pool": n_pool, "n_generated": n_generated,
         "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
                        "what a perfect model would score at the generated set's size"),
         **_provenance(settings, extractor.description, extractor.resize),

@@ -1,7 +1,9 @@
 """Stage ``synthesize``: a synthetic training set from a fine-tuned model at its chosen δ.
 
-Prompts are those of training-split slices drawn with the config seed, so the synthetic set has
-the real set's label and age/sex mix; each image's labels are those of the prompt it came from.
+Prompts are those of training-split slices: by default every slice once, so the synthetic set is the
+training set's twin (as many unique images, the same label and age/sex mix), otherwise
+``sampling.n_images`` slices drawn with the config seed; each image's labels are those of the
+prompt it came from.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from ..images import save_png, to_gray_uint8
 from ..models import read_metadata
 from ..sample import generate
 from ..seeds import derive_seed
-from ..settings import SynthesizeSettings
+from ..settings import TRAIN_SPLIT, SynthesizeSettings
 from ..utils import atomic_dir, write_csv
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
@@ -22,11 +26,19 @@ log = logging.getLogger("ldbench")
 SAMPLE_COLUMNS_DROPPED = ("image", "split", "prompt")
 
 
+def synthesis_rows(train: pd.DataFrame, settings: SynthesizeSettings) -> pd.DataFrame:
+    """The training rows whose prompts are sampled: every one, in order ("train_split": image i is the
+    synthetic twin of training slice i), or ``n_images`` drawn with the seed."""
+    if settings.n_images == TRAIN_SPLIT:
+        return train.reset_index(drop=True)
+    return draw_rows(train, settings.n_images, derive_seed(settings.seed, "synthesize", "prompts"))
+
+
 def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
     delta = inference_delta(chosen_json)
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
-    rows = draw_rows(split_rows(read_slices(slices_csv), "train"), settings.n_images, derive_seed(settings.seed, "synthesize", "prompts"))
+    rows = synthesis_rows(split_rows(read_slices(slices_csv), "train"), settings)
     prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
     log.info("%d samples at δ=%+.3f, e.g. %r", len(prompts), delta, prompts[0])
     images = to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise"), **settings.sampling.kwargs()))
