@@ -129,3 +129,15 @@ def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
         Lpips(bad)
     with pytest.raises(LdbenchError, match="does not exist"):
         Lpips(tmp_path / "missing.pth")
+
+
+def test_metric_vs_n_shows_the_bias_of_fid_at_small_n():
+    """Two samples of one Gaussian: FID falls towards 0 as n grows, which is why floors must be taken at equal n."""
+    from ldbench.report.sample_size import metric_vs_n, sizes_for
+
+    rng = np.random.default_rng(0)
+    test, pool = rng.normal(size=(200, 8)), rng.normal(size=(400, 8))
+    frame = metric_vs_n(test, {"real": pool}, sizes=[25, 100, 1000], repeats=3, seed=0)
+    means = frame.groupby("n")["FID"].mean()
+    assert list(means.index) == sizes_for(400, [25, 100, 1000]) == [25, 100, 400]
+    assert means[25] > means[100] > means[400]

@@ -24,9 +24,8 @@ REAL_LABEL = "real (train + val)"
 
 
 def sizes_for(n_available: int, sizes: Sequence[int]) -> list[int]:
-    """The configured sizes a set can provide, or its own size when it is smaller than all of them."""
-    usable = sorted(s for s in sizes if s <= n_available)
-    return usable or [n_available]
+    """The configured sizes a set can provide, then its own size (the n of Table 1)."""
+    return sorted({s for s in sizes if s <= n_available} | {n_available})
 
 
 def metric_vs_n(real_test: np.ndarray, sets: Mapping[str, np.ndarray], sizes: Sequence[int], repeats: int, seed: int,
