@@ -46,9 +46,14 @@ def gray_uint8_to_unit(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).float().div(255.0)[:, None]
 
 
+def read_grays(paths: Sequence[str | Path]) -> np.ndarray:
+    """Image files → (N, H, W) uint8 grayscale."""
+    return np.stack([read_gray(p) for p in paths])
+
+
 def load_classifier_inputs(paths: Sequence[str | Path]) -> torch.Tensor:
     """Image files → (N, 1, H, W) float in [0, 1], the classifier's and feature extractor's input."""
-    return gray_uint8_to_unit(np.stack([read_gray(p) for p in paths]))
+    return gray_uint8_to_unit(read_grays(paths))
 
 
 def save_png(path: str | Path, pixels: np.ndarray) -> None:

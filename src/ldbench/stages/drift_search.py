@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..classifier import extract_features, load_classifier
-from ..images import gray_uint8_to_unit, load_classifier_inputs, read_gray, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_classifier_inputs, read_grays, to_gray_uint8
 from ..metrics import fid_from_features, l1_distance
 from ..models import read_metadata
 from ..sample import generate
@@ -40,7 +40,7 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
     slices = read_slices(slices_csv)
     rows = draw_rows(split_rows(slices, "val"), settings.n_samples, derive_seed(settings.seed, "drift_search", "rows"))
     prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
-    real = np.stack([read_gray(p) for p in rows["image"]])
+    real = read_grays(rows["image"])
     classifier, targets = load_classifier(classifier_path)
     labels = torch.from_numpy(target_matrix(rows, targets))
     # ℓ_o scores only the rows of the classification task (brain: not MCI, which is neither class)

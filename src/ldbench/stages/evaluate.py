@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import extract_features, load_classifier
-from ..images import load_classifier_inputs, read_gray
+from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
 from ..metrics import (
     HALF_SAMPLING,
@@ -87,10 +87,15 @@ def load_features(path: Path) -> dict:
         raise LdbenchError(f"{path}: not a feature cache written by ldbench ({err})") from err
 
 
+def _kid(settings: EvaluateSettings, *sets: np.ndarray):
+    """The configured KID, its subset size capped by the smallest set; and that size."""
+    subset = min(settings.kid_subset_size, *map(len, sets))
+    return kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid")), subset
+
+
 def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, purpose: str) -> dict:
     """FID and KID of two feature sets, each with its half-sampling interval."""
-    subset = min(settings.kid_subset_size, len(real), len(fake))
-    kid = kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid"))
+    kid, subset = _kid(settings, real, fake)
     draws = settings.interval_draws
     return {
         **half_sampling_interval(fid_from_features, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "fid")).to_dict("fid"),
@@ -111,18 +116,18 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path:
     """Features of the real test split and of a disjoint real pool of the generated set's size; the floor between them."""
     slices = read_slices(slices_csv)
     test = split_rows(slices, "test")
+    train = split_rows(slices, "train")
     pool = slices[slices["split"].isin(["train", "val"])].reset_index(drop=True)
-    n_generated = len(split_rows(slices, "train")) if settings.n_generated == TRAIN_SPLIT else settings.n_generated
+    n_generated = len(train) if settings.n_generated == TRAIN_SPLIT else settings.n_generated
     n_pool = min(n_generated, len(pool))
     if n_pool < 2:
         raise LdbenchError(f"{slices_csv}: the train + val splits hold {len(pool)} image(s); the real floor needs at least 2")
     if n_pool < n_generated:
         log.warning("real floor at n=%d: train + val hold fewer images than the %d generated per model", n_pool, n_generated)
     pool = pool.iloc[np.random.default_rng(derive_seed(settings.seed, "evaluate", "real_pool")).choice(len(pool), n_pool, replace=False)]
-    train = split_rows(slices, "train")
     extractor = Extractor(settings, classifier_path)
     test_f, pool_f, train_f = extractor(test["image"]), extractor(pool["image"]), extractor(train["image"])
-    test_nn_pixel, _ = nearest_neighbours(pixel_space(read_images(test["image"])), pixel_space(read_images(train["image"])))
+    test_nn_pixel, _ = nearest_neighbours(pixel_space(read_grays(test["image"])), pixel_space(read_grays(train["image"])))
     test_nn_features, _ = nearest_neighbours(test_f, train_f)
     save_features(out_npz, extractor.description, test=test_f, pool=pool_f, train=train_f, test_nn_pixel=test_nn_pixel,
                   test_nn_features=test_nn_features)
@@ -169,7 +174,7 @@ def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, 
     """Nearest-training distances of the generated set in pixels and features, against the test images' own."""
     if "train" not in real:
         raise LdbenchError("the real feature cache has no training-split features (written by an older ldbench); re-run real_features")
-    gen_nn_pixel, gen_idx = nearest_neighbours(pixel_space(read_images(fake_images)), pixel_space(read_images(train_images)))
+    gen_nn_pixel, gen_idx = nearest_neighbours(pixel_space(read_grays(fake_images)), pixel_space(read_grays(train_images)))
     gen_nn_features, _ = nearest_neighbours(fake_f, real["train"])
     order = np.argsort(gen_nn_pixel, kind="stable")[:closest]
     report = {
@@ -185,18 +190,13 @@ def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, 
     return report
 
 
-def read_images(paths) -> np.ndarray:
-    return np.stack([read_gray(p) for p in paths])
-
-
 def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_ld: np.ndarray, no_ld_delta: float) -> dict:
     """FID / KID with LD minus without, paired: same real half-samples, same generated indices.
 
     synthesize draws every model's prompts and initial noise from the same seeded streams, so
     image i of the LD set and image i of the noLD set share their prompt and noise.
     """
-    subset = min(settings.kid_subset_size, len(real), len(ld), len(no_ld))
-    kid = kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid"))
+    kid, subset = _kid(settings, real, ld, no_ld)
     draws = settings.interval_draws
     fid = paired_difference_interval(fid_from_features, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "fid"))
     kid = paired_difference_interval(kid, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "kid"))
