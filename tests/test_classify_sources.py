@@ -10,7 +10,7 @@ from ldbench.stages.classify import training_rows
 def _settings():
     return ClassifySettings(task=ClassifierTask(targets=("label_AD",), rows_query="diagnosis != 'MCI'"),
                             classifier=ClassifierSettings(arch="small_cnn", width=8, epochs=3, batch_size=4, lr=1e-3),
-                            seeds=(0,), bootstrap=20, seed=0)
+                            seeds=(0,), seed=0)
 
 
 @pytest.fixture

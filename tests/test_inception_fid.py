@@ -97,13 +97,15 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
     assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0
     assert result["fid_ci95"][0] <= result["fid"] <= result["fid_ci95"][1] and "half-samples" in result["interval"]
 
+    from ldbench.metrics import Interval
     from ldbench.report.tables import display_table1, table1_frame
 
     for ld in ("noLD", "LD"):
         (tmp_path / f"m_{ld}.json").write_text(json.dumps({**result, "delta": 0.0}))
-        (tmp_path / f"auc_{ld}.json").write_text(json.dumps({"auc_mean": 0.7, "auc_std": 0.0, "auc_ci95": [0.6, 0.8], "n_test": 6}))
+        (tmp_path / f"auc_{ld}.json").write_text(json.dumps({"auc_mean": 0.7, "auc_std": 0.0, "n_test": 6}))
     frame = table1_frame({("brain", "basic_ft", ld): tmp_path / f"m_{ld}.json" for ld in ("noLD", "LD")},
-                         {("brain", f"basic_ft-{ld}"): tmp_path / f"auc_{ld}.json" for ld in ("noLD", "LD")}, {})
+                         {("brain", f"basic_ft-{ld}"): tmp_path / f"auc_{ld}.json" for ld in ("noLD", "LD")}, {},
+                         {("brain", f"basic_ft-{ld}"): Interval(0.7, 0.6, 0.8, 0.05) for ld in ("noLD", "LD")})
     assert "brain: FID (Inception) / KID / AUC" in display_table1(frame).columns
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ldbench.metrics import fid_from_features, half_sampling_interval, kid_statistic, paired_difference_interval
+from ldbench.metrics import FID, fid_from_features, half_sampling_interval, kid_distance, paired_difference_interval
 
 N_REAL, N_FAKE, DIM = 98, 200, 16
 REPEATS, DRAWS = 200, 50
@@ -39,7 +39,7 @@ def test_fid_half_sampling_interval_covers_and_the_with_replacement_bootstrap_do
     covered = old_covered = 0
     for repeat in range(REPEATS):
         real, fake = _sets(rng, shift)
-        interval = half_sampling_interval(fid_from_features, real, fake, draws=DRAWS, seed=repeat)
+        interval = half_sampling_interval(FID, real, fake, draws=DRAWS, seed=repeat)
         covered += interval.low <= expected <= interval.high
         low, high = _with_replacement_percentile_interval(real, fake, DRAWS, seed=repeat)
         old_covered += low <= expected <= high
@@ -48,9 +48,10 @@ def test_fid_half_sampling_interval_covers_and_the_with_replacement_bootstrap_do
 
 
 def test_kid_half_sampling_interval_covers():
-    kid = kid_statistic(subset_size=100, num_subsets=10, seed=0)
+    """The reported KID is clean-fid's subset average (few subsets: its own sampling noise is largest)."""
+    kid = kid_distance(subset_size=100, num_subsets=10, seed=0)
     rng = np.random.default_rng(2)
-    expected = _expected(kid, 0.3, rng, redraws=300)
+    expected = _expected(kid.reported, 0.3, rng, redraws=300)
     intervals = [half_sampling_interval(kid, *_sets(rng, 0.3), draws=DRAWS, seed=repeat) for repeat in range(REPEATS)]
     covered = sum(i.low <= expected <= i.high for i in intervals)
     assert covered / REPEATS >= 0.90, f"KID interval covered E[KID]={expected:.4f} in {covered}/{REPEATS} repeats"
@@ -68,11 +69,11 @@ def test_paired_difference_covers_and_is_narrower_than_unpaired():
     covered, paired_width, unpaired_width = 0, [], []
     for repeat in range(REPEATS):
         real, a, b = draw()
-        paired = paired_difference_interval(fid_from_features, real, a, b, draws=DRAWS, seed=repeat)
+        paired = paired_difference_interval(FID, real, a, b, draws=DRAWS, seed=repeat)
         covered += paired.low <= expected <= paired.high
         paired_width.append(paired.high - paired.low)
-        sd_a = half_sampling_interval(fid_from_features, real, a, draws=DRAWS, seed=repeat).sd
-        sd_b = half_sampling_interval(fid_from_features, real, b, draws=DRAWS, seed=repeat).sd
+        sd_a = half_sampling_interval(FID, real, a, draws=DRAWS, seed=repeat).sd
+        sd_b = half_sampling_interval(FID, real, b, draws=DRAWS, seed=repeat).sd
         unpaired_width.append(2 * 1.96 * np.hypot(sd_a, sd_b))
     assert covered / REPEATS >= 0.90, f"paired interval covered E[ΔFID]={expected:.3f} in {covered}/{REPEATS} repeats"
     assert np.mean(paired_width) < 0.6 * np.mean(unpaired_width)
@@ -81,7 +82,7 @@ def test_paired_difference_covers_and_is_narrower_than_unpaired():
 def test_identical_sets_give_a_zero_difference_and_an_interval_around_it():
     rng = np.random.default_rng(4)
     real, fake = _sets(rng, 0.5)
-    interval = paired_difference_interval(fid_from_features, real, fake, fake.copy(), draws=20, seed=0)
+    interval = paired_difference_interval(FID, real, fake, fake.copy(), draws=20, seed=0)
     assert interval.value == interval.low == interval.high == 0.0 and not interval.excludes_zero()
 
 

@@ -106,6 +106,30 @@ def test_kid_subsets_reproduce_clean_fid_and_give_a_spread():
     assert per_subset.std() > 0
 
 
+@pytest.mark.parametrize("n, d", [(300, 32), (40, 64)])
+def test_frechet_distance_by_eigendecomposition_equals_clean_fid(n, d):
+    """Also with fewer images than dimensions (singular covariances), as on half-samples of small sets."""
+    from ldbench.metrics import frechet_distance
+
+    rng = np.random.default_rng(n)
+    real, fake = rng.normal(size=(n, d)), rng.normal(0.2, 1.3, size=(n + 7, d)) @ rng.normal(size=(d, d)) / np.sqrt(d)
+    assert frechet_distance(real, fake) == pytest.approx(fid_from_features(real, fake), rel=1e-6 if n > d else 1e-4)
+    assert frechet_distance(real, real) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_mmd2_on_whole_sets_is_clean_fids_kid_of_one_full_subset():
+    """clean-fid's kernel_distance on a single subset holding every image (a permutation) is the same estimate."""
+    from cleanfid import fid as cleanfid_fid
+
+    from ldbench.metrics import mmd2_unbiased
+
+    rng = np.random.default_rng(5)
+    real, fake = rng.normal(size=(40, 8)), rng.normal(0.4, 1, size=(40, 8))
+    assert mmd2_unbiased(real, fake) == pytest.approx(cleanfid_fid.kernel_distance(real, fake, num_subsets=1, max_subset_size=40), rel=1e-9)
+    big = rng.normal(size=(4000, 8))
+    assert abs(mmd2_unbiased(big[:2000], big[2000:])) < 0.01 < mmd2_unbiased(big[:2000], big[2000:] + 0.5)
+
+
 def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
     """Random AlexNet weights stand in for torchvision's file: the loading path is the real one."""
     import torch

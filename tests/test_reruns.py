@@ -65,6 +65,11 @@ def test_sampling_steps_rerun_sampling_evaluation_and_tables_but_no_training(smo
     assert not {"finetune", "pretrain_base", "class_images", "encode_latents", "make_phantoms", "preprocess"} & set(jobs)
 
 
+def test_the_auc_bootstrap_count_reruns_the_tables_not_the_classifiers(smoke_run):
+    """The subject-level AUC intervals are drawn in paper_tables from saved predictions; models stay."""
+    assert _scheduled(smoke_run, "classifier:\n  bootstrap: 40\n") == Counter({"paper_tables": 1, "all": 1})
+
+
 def test_a_figure_option_reruns_only_that_figure(smoke_run):
     assert _scheduled(smoke_run, "figures:\n  samples_per_method: {per_cell: 2}\n") == Counter({"fig5_samples_per_method": 1, "all": 1})
     assert set(_scheduled(smoke_run, "figures:\n  dpi: 100\n")) == {

@@ -28,17 +28,19 @@ def _effect(delta_fid, low, high):
 
 
 def _files(tmp_path, fid=12.5):
-    metric, auc, floors = {}, {}, {}
+    metric, auc, floors, intervals = {}, {}, {}, {}
     for d in ("brain", "cxr"):
         for m in METHODS:
             for ld in ("noLD", "LD"):
                 extra = {"ld_effect": _effect(-1.0, -2.0, 0.5)} if ld == "LD" else {}
                 metric[(d, m, ld)] = _write(tmp_path / f"{d}_{m}_{ld}.json", _metrics(fid, 0.05 if ld == "LD" else 0.0, **extra))
-                auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "auc_ci95": [0.5, 0.7], "n_test": 8})
+                auc[(d, f"{m}-{ld}")] = _write(tmp_path / f"auc_{d}_{m}_{ld}.json", {"auc_mean": 0.6, "auc_std": 0.01, "n_test": 8})
+                intervals[(d, f"{m}-{ld}")] = Interval(0.6, 0.5, 0.7, 0.05)
         for source in ("real", "real-2x", "mixed+basic_ft-LD", "real+basic_ft-LD"):
-            auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "auc_ci95": [0.8, 1.0], "n_test": 8})
+            auc[(d, source)] = _write(tmp_path / f"auc_{d}_{source}.json", {"auc_mean": 0.9, "auc_std": 0.0, "n_test": 8})
+            intervals[(d, source)] = Interval(0.9, 0.8, 1.0, 0.05)
         floors[d] = _write(tmp_path / f"floor_{d}.json", {k: v for k, v in _metrics(3.0, 0.0, n_pool=10).items() if k != "delta"})
-    return metric, auc, floors
+    return metric, auc, floors, intervals
 
 
 AUC_EFFECT = Interval(0.02, -0.01, 0.05, 0.015)
@@ -78,7 +80,7 @@ def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
     from ldbench.report.comparison import comparison_markdown
     from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL
 
-    metric, auc, floors = _files(tmp_path)
+    metric, auc, floors, intervals = _files(tmp_path)
     fids = {("brain", "LD"): 10.0, ("brain", "noLD"): 20.0, ("cxr", "LD"): 30.0, ("cxr", "noLD"): 20.0}
     effects = {("brain", "basic_ft"): (-10, -12, -8), ("brain", "dreambooth"): (-10, -12, -8),
                ("cxr", "basic_ft"): (10, 8, 12), ("cxr", "dreambooth"): (0.5, -1, 2)}
@@ -89,10 +91,11 @@ def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
         if ld == "LD":
             obj["ld_effect"] = _effect(*effects[(d, m)])
         path.write_text(json.dumps(obj))
-    _write(auc[("cxr", "mixed+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "auc_ci95": [0.75, 0.95], "n_test": 8})
+    _write(auc[("cxr", "mixed+basic_ft-LD")], {"auc_mean": 0.85, "auc_std": 0.0, "n_test": 8})
+    intervals[("cxr", "mixed+basic_ft-LD")] = Interval(0.85, 0.75, 0.95, 0.05)
     utility = {("brain", MIXED_VS_REAL): Interval(0.05, 0.01, 0.09, 0.02), ("cxr", MIXED_VS_REAL): Interval(-0.05, -0.10, 0.01, 0.03),
                ("brain", DOUBLED_VS_CONTROL): Interval(-0.05, -0.09, -0.01, 0.02)}
-    md = comparison_markdown(table1_frame(metric, auc, floors), _effects(metric), utility)
+    md = comparison_markdown(table1_frame(metric, auc, floors, intervals), _effects(metric), utility)
     assert "**brain: LD lowers FID for every method** — holds" in md and "Basic FT -10 [-12, -8]" in md
     assert "**cxr: LD lowers FID for every method** — does not hold" in md
     assert "**brain: LD lowers KID for every method** — inconclusive" in md  # [-0.002, 0.001] contains 0
@@ -109,7 +112,7 @@ def test_ld_effect_table_reads_verdicts_off_the_intervals(tmp_path):
     from ldbench.report.ld_effect import interval_verdict, write_ld_effect
 
     assert [interval_verdict(*ci) for ci in ((-2, -1), (1, 2), (-1, 1))] == ["LD lower", "LD higher", "inconclusive"]
-    metric, _, _ = _files(tmp_path)
+    metric, *_ = _files(tmp_path)
     frame = _effects(metric)
     assert len(frame) == 4 and set(frame["FID_verdict"]) == {"inconclusive"}
     write_ld_effect(frame, tmp_path / "table_ld_effect", n_boot=50)

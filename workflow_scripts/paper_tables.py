@@ -12,16 +12,18 @@ from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
 from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, ld_effect_frame, paired_auc_effects, write_ld_effect
 from ldbench.report.memorisation import memorisation_frame, write_memorisation
-from ldbench.report.tables import table1_frame, write_table1
+from ldbench.report.tables import auc_intervals, table1_frame, write_table1
 
 with stage(snakemake):
     i, p, out = snakemake.input, snakemake.params, snakemake.output
+    predictions = {tuple(key): Path(path) for key, path in zip(p.auc_keys, i.predictions)}
     frame = table1_frame(
         {tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)},
         {tuple(key): Path(path) for key, path in zip(p.auc_keys, i.auc)},
         dict(zip(p.datasets, map(Path, i.floors))),
+        auc_intervals(predictions, p.auc_bootstrap, p.seed),
     )
-    auc_effects = paired_auc_effects({tuple(key): Path(path) for key, path in zip(p.auc_keys, i.predictions)}, p.auc_bootstrap, p.seed)
+    auc_effects = paired_auc_effects(predictions, p.auc_bootstrap, p.seed)
     effects = ld_effect_frame({(d, m): Path(path) for (d, m, ld), path in zip(p.fid_kid_keys, i.fid_kid) if ld == "LD"}, auc_effects)
     write_table1(frame, Path(out.table1[0]).with_suffix(""))
     write_ld_effect(effects, Path(out.ld_effect[0]).with_suffix(""), p.auc_bootstrap)

@@ -95,6 +95,12 @@ def load_predictions(path: Path) -> dict[str, np.ndarray]:
         raise LdbenchError(f"{path}: not a prediction file written by train_classifier ({err})") from err
 
 
+def auc_interval(predictions: Path, n_boot: int, seed: int) -> Interval:
+    """Seed-mean macro AUC of one classifier (its prediction file) with the subject-level interval."""
+    p = load_predictions(predictions)
+    return subject_bootstrap_auc(p["probs"], p["labels"], p["subjects"], n_boot, seed)
+
+
 def auc_difference(predictions_a: Path, predictions_b: Path, n_boot: int, seed: int) -> Interval:
     """AUC of classifier a minus classifier b (prediction files of train_classifier), paired by test subject."""
     a, b = load_predictions(predictions_a), load_predictions(predictions_b)

@@ -56,6 +56,58 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, subset_size: int, num_
     return float(kid_subsets(real, fake, subset_size, num_subsets, seed).mean())
 
 
+def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
+    """:func:`fid_from_features` without ``scipy.linalg.sqrtm``: tr √(Σ₁Σ₂) = Σ √λ(√Σ₁ Σ₂ √Σ₁).
+
+    Two symmetric eigendecompositions instead of a general matrix square root: the same number
+    (tests/test_metrics.py) at a fraction of the cost, for the hundreds of half-samples an
+    interval takes and the subsets of the metric-vs-n figure.
+    """
+    real, fake = _check("real features", real), _check("generated features", fake)
+    s1, s2 = np.atleast_2d(np.cov(real, rowvar=False)), np.atleast_2d(np.cov(fake, rowvar=False))
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ s2 @ root1), 0, None)).sum()
+    diff = real.mean(0) - fake.mean(0)
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * trace_root)
+
+
+def mmd2_unbiased(real: np.ndarray, fake: np.ndarray) -> float:
+    """KID's quantity on whole sets: unbiased MMD² with clean-fid's cubic kernel (x·y/d + 1)³.
+
+    clean-fid's KID averages this estimate over random equal-size subsets; both estimate the same
+    population MMD², so on half-samples one kernel matrix per draw replaces a hundred subsets.
+    Within-set sums leave the diagonal out; the cross term keeps every pair, as clean-fid does.
+    """
+    real, fake = _check("real features", real), _check("generated features", fake)
+    d = real.shape[1]
+    k_rr, k_ff, k_rf = (real @ real.T / d + 1) ** 3, (fake @ fake.T / d + 1) ** 3, (real @ fake.T / d + 1) ** 3
+    n, m = len(real), len(fake)
+    within = lambda k, size: (k.sum() - np.trace(k)) / (size * (size - 1))
+    return float(within(k_rr, n) + within(k_ff, m) - 2 * k_rf.mean())
+
+
+@dataclass(frozen=True)
+class Distance:
+    """A distance as reported, and the form computed on each half-sample of its interval.
+
+    ``reported`` is the library's own implementation (clean-fid), named in every metric file;
+    ``resampled`` has the same expected value and is cheap enough to repeat hundreds of times.
+    """
+
+    reported: Callable[[np.ndarray, np.ndarray], float]
+    resampled: Callable[[np.ndarray, np.ndarray], float]
+
+
+FID = Distance(reported=fid_from_features, resampled=frechet_distance)
+
+
+def kid_distance(subset_size: int, num_subsets: int, seed: int) -> Distance:
+    """clean-fid's KID (subset size capped by the sets it is given); half-samples use :func:`mmd2_unbiased`."""
+    reported = lambda real, fake: kid_from_features(real, fake, min(subset_size, len(real), len(fake)), num_subsets, seed)
+    return Distance(reported=reported, resampled=mmd2_unbiased)
+
+
 @dataclass(frozen=True)
 class Interval:
     """A metric value with a normal-theory interval whose spread comes from half-samples."""
@@ -75,7 +127,9 @@ class Interval:
 HALF_SAMPLING = (
     "95 % interval of the metric's expected value at these sample sizes: value ± 1.96 sd, the sd over "
     "{draws} half-samples drawn without replacement from each set (half-sampling: for a mean it equals "
-    "the sd at the full size; for FID/KID it is conservative, see tests/test_intervals.py)"
+    "the sd at the full size; for FID/KID it is conservative, see tests/test_intervals.py); on each "
+    "half-sample FID is the same Fréchet distance by symmetric eigendecomposition, KID the unbiased MMD² "
+    "of the whole half-sample (clean-fid's kernel; the expectation KID's subset average estimates)"
 )
 
 
@@ -83,9 +137,9 @@ def _half(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(n)[: max(2, n // 2)]
 
 
-def half_sampling_interval(statistic: Callable[[np.ndarray, np.ndarray], float], real: np.ndarray, fake: np.ndarray,
-                           draws: int, seed: int, z: float = 1.959964) -> Interval:
-    """Interval for E[statistic] at (len(real), len(fake)): the value ± z·sd over half-samples.
+def half_sampling_interval(distance: Distance, real: np.ndarray, fake: np.ndarray, draws: int, seed: int,
+                           z: float = 1.959964) -> Interval:
+    """Interval for E[distance] at (len(real), len(fake)): the reported value ± z·sd over half-samples.
 
     Resampling *with* replacement puts duplicates in both sets, which shrinks covariances and
     inflates FID, so a percentile bootstrap interval can miss FID itself; half-samples drawn
@@ -93,13 +147,13 @@ def half_sampling_interval(statistic: Callable[[np.ndarray, np.ndarray], float],
     """
     real, fake = _check("real features", real), _check("generated features", fake)
     rng = np.random.default_rng(seed)
-    values = np.array([statistic(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
-    return _interval(statistic(real, fake), values, z)
+    values = np.array([distance.resampled(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
+    return _interval(distance.reported(real, fake), values, z)
 
 
-def paired_difference_interval(statistic: Callable[[np.ndarray, np.ndarray], float], real: np.ndarray, fake_a: np.ndarray,
-                               fake_b: np.ndarray, draws: int, seed: int, z: float = 1.959964) -> Interval:
-    """Interval for E[statistic(real, a)] − E[statistic(real, b)] with pairing kept in every half-sample.
+def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.ndarray, fake_b: np.ndarray, draws: int,
+                               seed: int, z: float = 1.959964) -> Interval:
+    """Interval for E[distance(real, a)] − E[distance(real, b)] with pairing kept in every half-sample.
 
     Each draw takes one real half-sample for both sets; when the two generated sets are index-paired
     (same prompt and initial noise per index, equal length) they also share their half-sample indices,
@@ -112,18 +166,13 @@ def paired_difference_interval(statistic: Callable[[np.ndarray, np.ndarray], flo
         r = real[_half(len(real), rng)]
         ia = _half(len(fake_a), rng)
         ib = ia if len(fake_a) == len(fake_b) else _half(len(fake_b), rng)
-        values.append(statistic(r, fake_a[ia]) - statistic(r, fake_b[ib]))
-    return _interval(statistic(real, fake_a) - statistic(real, fake_b), np.array(values), z)
+        values.append(distance.resampled(r, fake_a[ia]) - distance.resampled(r, fake_b[ib]))
+    return _interval(distance.reported(real, fake_a) - distance.reported(real, fake_b), np.array(values), z)
 
 
 def _interval(value: float, draws: np.ndarray, z: float) -> Interval:
     sd = float(draws.std(ddof=1)) if len(draws) > 1 else float("nan")
     return Interval(value=float(value), low=float(value - z * sd), high=float(value + z * sd), sd=sd)
-
-
-def kid_statistic(subset_size: int, num_subsets: int, seed: int) -> Callable[[np.ndarray, np.ndarray], float]:
-    """KID as :func:`kid_from_features`, its subset size capped by the sets it is given (half-samples are smaller)."""
-    return lambda real, fake: kid_from_features(real, fake, min(subset_size, len(real), len(fake)), num_subsets, seed)
 
 
 def l1_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -323,14 +323,13 @@ class ClassifySettings(Settings):
     task: ClassifierTask
     classifier: ClassifierSettings
     seeds: tuple[int, ...]
-    bootstrap: int
     seed: int
 
     @classmethod
     def from_config(cls, config: Mapping, dataset: str) -> ClassifySettings:
         c = config["classifier"]
         return cls(task=ClassifierTask.from_config(config, dataset), classifier=ClassifierSettings.from_config(config),
-                   seeds=tuple(c["seeds"]), bootstrap=c["bootstrap"], seed=config["seed"])
+                   seeds=tuple(c["seeds"]), seed=config["seed"])
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..methods import method_title
-from ..metrics import fid_from_features, kid_from_features
+from ..metrics import frechet_distance, kid_from_features
 from ..seeds import derive_seed
 from ..utils import write_csv
 from .figures import plt, save_figure  # figures selects matplotlib's Agg backend
@@ -38,7 +38,7 @@ def metric_vs_n(real_test: np.ndarray, sets: Mapping[str, np.ndarray], sizes: Se
             for repeat in range(repeats):
                 subset = feats[rng.choice(len(feats), n, replace=False)]
                 kid_size = min(kid_subset_size, n, len(real_test))
-                rows.append({"set": label, "n": n, "repeat": repeat, "FID": fid_from_features(real_test, subset),
+                rows.append({"set": label, "n": n, "repeat": repeat, "FID": frechet_distance(real_test, subset),
                              "KID": kid_from_features(real_test, subset, kid_size, 10, derive_seed(seed, "metric_vs_n", "kid"))})
     return pd.DataFrame(rows)
 

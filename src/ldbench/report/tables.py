@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..auc import auc_interval
 from ..methods import finetuning_methods, method_title
+from ..metrics import Interval
+from ..seeds import derive_seed
 from ..settings import REAL_DOUBLE_STEPS
 from ..utils import LdbenchError, read_json
 from .render import write_table
@@ -51,20 +54,24 @@ def data_utility_row(source: str) -> str | None:
     return DATA_UTILITY_ROWS.get(prefix)
 
 
-def _auc_columns(auc: dict, what: str) -> dict:
-    if "auc_ci95" not in auc:
-        raise LdbenchError(f"{what}: no subject-level interval (auc_ci95): written by an older ldbench; re-run it with `snakemake -R train_classifier`")
-    return {"AUC": _finite(auc["auc_mean"], what), "AUC_ci_low": auc["auc_ci95"][0], "AUC_ci_high": auc["auc_ci95"][1], "AUC_std": auc["auc_std"]}
+def auc_intervals(predictions: Mapping[tuple[str, str], Path], n_boot: int, seed: int) -> dict[tuple[str, str], Interval]:
+    """Each classifier's seed-mean AUC with its subject-level interval, from ``train_classifier``'s prediction files."""
+    return {key: auc_interval(path, n_boot, derive_seed(seed, "train_classifier", "bootstrap")) for key, path in predictions.items()}
+
+
+def _auc_columns(auc: dict, interval: Interval, what: str) -> dict:
+    return {"AUC": _finite(auc["auc_mean"], what), "AUC_ci_low": interval.low, "AUC_ci_high": interval.high, "AUC_std": auc["auc_std"]}
 
 
 def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: Mapping[tuple[str, str], Path],
-                 floor_files: Mapping[str, Path]) -> pd.DataFrame:
+                 floor_files: Mapping[str, Path], intervals: Mapping[tuple[str, str], Interval]) -> pd.DataFrame:
     """Long table: one row per (dataset, method, LD) and the real / real+synthetic rows.
 
     ``metric_files[(dataset, method, ld)]`` are ``evaluate`` JSONs; ``auc_files[(dataset, source)]``
-    are ``train_classifier`` JSONs with source "real", "<method>-<ld>", "real+<method>-<ld>";
-    ``floor_files[dataset]`` the ``real_features`` floor: FID / KID of real images at the
-    generated sets' size, shown in the "Real data" row.
+    are ``train_classifier`` JSONs with source "real", "<method>-<ld>", "real+<method>-<ld>", and
+    ``intervals`` their subject-level AUC intervals (:func:`auc_intervals`); ``floor_files[dataset]``
+    the ``real_features`` floor: FID / KID of real images at the generated sets' size, shown in the
+    "Real data" row.
     """
     rows = []
     extractors = set()
@@ -74,7 +81,7 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
         extractors.add(m["feature_extractor"].split(":")[0])
         rows.append({
             "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"], **_distance_columns(m, path),
-            **_auc_columns(auc, f"AUC of {dataset}/{method}-{ld}"),
+            **_auc_columns(auc, intervals[(dataset, f"{method}-{ld}")], f"AUC of {dataset}/{method}-{ld}"),
         })
     for (dataset, source), path in sorted(auc_files.items()):
         if data_utility_row(source):
@@ -87,7 +94,7 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
             rows.append({
                 "dataset": dataset, "method": data_utility_row(source),
                 "LD": source.endswith("-LD") if "+" in source else None, "delta": None, "FID": None, "KID": None,
-                **_auc_columns(auc, f"AUC in {path}"), "n_real_test": auc["n_test"], **floor,
+                **_auc_columns(auc, intervals[(dataset, source)], f"AUC in {path}"), "n_real_test": auc["n_test"], **floor,
             })
     if len(extractors) > 1:
         raise LdbenchError(f"Table 1 mixes feature extractors {sorted(extractors)}; FID/KID cells would not be comparable")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..auc import SUBJECT_BOOTSTRAP, macro_auc, save_predictions, subject_bootstrap_auc
+from ..auc import macro_auc, save_predictions
 from ..classifier import predict, save_classifier, train_classifier
 from ..images import load_classifier_inputs
 from ..seeds import derive_seed
@@ -65,10 +65,11 @@ def mixed_rows(real: pd.DataFrame, synthetic: pd.DataFrame, seed: int) -> pd.Dat
 
 def train_and_score(settings: ClassifySettings, dataset: str, source: str, slices_csv: Path, sample_csvs: list[Path],
                     out_model: Path, out_json: Path, out_predictions: Path) -> dict:
-    """Train one classifier per seed; AUC on the real test split with a subject-level interval.
+    """Train one classifier per seed; AUC on the real test split.
 
-    The test predictions of every seed are saved (``out_predictions``) so that two training sources
-    can be compared as a paired difference on the same test subjects (``ldbench.auc``).
+    The test predictions of every seed are saved (``out_predictions``): ``paper_tables`` draws the
+    subject-level intervals and paired differences from them (``ldbench.auc``), so that changing
+    ``classifier.bootstrap`` re-runs the tables, not the classifiers and everything they feed.
     """
     targets = list(settings.task.targets)
     slices = read_slices(slices_csv)
@@ -93,15 +94,14 @@ def train_and_score(settings: ClassifySettings, dataset: str, source: str, slice
     probs_by_seed = np.stack(probs_by_seed)
     subjects = np.asarray(test_rows["subject"].astype(str), dtype=str)  # fixed-width text: loadable without pickle
     save_predictions(out_predictions, probs_by_seed, y_test, subjects, np.asarray(test_rows["image"].astype(str), dtype=str))
-    interval = subject_bootstrap_auc(probs_by_seed, y_test, subjects, settings.bootstrap, derive_seed(settings.seed, "train_classifier", "bootstrap"))
     aucs = np.array([s["auc"] for s in per_seed])
     result = {
         "dataset": dataset, "source": source, "auc_mean": float(np.nanmean(aucs)), "auc_std": float(np.nanstd(aucs)),
-        "auc_ci95": [interval.low, interval.high], "interval": SUBJECT_BOOTSTRAP.format(n_boot=settings.bootstrap),
+        "predictions": str(out_predictions),
         "per_seed": per_seed, "targets": targets, "metric": "macro one-vs-rest ROC AUC (Mann–Whitney statistic, equal to scikit-learn's roc_auc_score) on the real test split",
         "n_train": len(train_rows), "n_train_unique": int(train_rows["image"].nunique()), "steps": steps, "n_test": len(test_rows), "n_test_subjects": int(test_rows["subject"].nunique()),
         "classifier": dataclasses.asdict(settings.classifier),
     }
-    log.info("macro AUC %.4f (seed mean), subject-level 95%% interval [%.4f, %.4f]", result["auc_mean"], interval.low, interval.high)
+    log.info("macro AUC %.4f (seed mean over %d seeds)", result["auc_mean"], len(per_seed))
     write_json(out_json, result)
     return result

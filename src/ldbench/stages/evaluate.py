@@ -31,11 +31,11 @@ from ..classifier import extract_features, load_classifier
 from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
 from ..metrics import (
+    FID,
     HALF_SAMPLING,
-    fid_from_features,
     half_sampling_interval,
     inception_features,
-    kid_statistic,
+    kid_distance,
     paired_difference_interval,
 )
 from ..seeds import derive_seed
@@ -90,7 +90,7 @@ def load_features(path: Path) -> dict:
 def _kid(settings: EvaluateSettings, *sets: np.ndarray):
     """The configured KID, its subset size capped by the smallest set; and that size."""
     subset = min(settings.kid_subset_size, *map(len, sets))
-    return kid_statistic(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid")), subset
+    return kid_distance(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid")), subset
 
 
 def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, purpose: str) -> dict:
@@ -98,7 +98,7 @@ def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, p
     kid, subset = _kid(settings, real, fake)
     draws = settings.interval_draws
     return {
-        **half_sampling_interval(fid_from_features, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "fid")).to_dict("fid"),
+        **half_sampling_interval(FID, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "fid")).to_dict("fid"),
         **half_sampling_interval(kid, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "kid")).to_dict("kid"),
         "kid_subset_size": subset, "kid_subsets": settings.kid_subsets,
     }
@@ -198,7 +198,7 @@ def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_l
     """
     kid, subset = _kid(settings, real, ld, no_ld)
     draws = settings.interval_draws
-    fid = paired_difference_interval(fid_from_features, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "fid"))
+    fid = paired_difference_interval(FID, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "fid"))
     kid = paired_difference_interval(kid, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "kid"))
     log.info("LD − no LD: ΔFID %.3f [%.3f, %.3f]  ΔKID %.4f [%.4f, %.4f]", fid.value, fid.low, fid.high, kid.value, kid.low, kid.high)
     return {
