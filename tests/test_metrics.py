@@ -130,6 +130,22 @@ def test_mmd2_on_whole_sets_is_clean_fids_kid_of_one_full_subset():
     assert abs(mmd2_unbiased(big[:2000], big[2000:])) < 0.01 < mmd2_unbiased(big[:2000], big[2000:] + 0.5)
 
 
+def test_energy_distance_ranks_a_perfect_generator_above_the_median_and_paired_l1_does_not():
+    """1-pixel images from N(128, 30²): a perfect generator draws from it, a blurry one returns the median every time.
+    Paired L1 (sample vs the real image its prompt came from) prefers the median (E|Y − m| = 0.80σ < E|X − Y| = 1.13σ)."""
+    from ldbench.metrics import energy_distance
+
+    rng = np.random.default_rng(0)
+    draw = lambda n: np.clip(np.round(rng.normal(128, 30, size=(n, 1, 1))), 0, 255).astype(np.uint8)
+    real, perfect = draw(400), draw(400)
+    median = np.full_like(real, 128)
+    assert energy_distance(perfect, real) < 0.01 < energy_distance(median, real)
+    assert l1_distance(median, real) < l1_distance(perfect, real)
+    assert energy_distance(perfect, real) == pytest.approx(energy_distance(real, perfect))
+    with pytest.raises(LdbenchError, match="at least 2 images"):
+        energy_distance(real[:1], real)
+
+
 def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
     """Random AlexNet weights stand in for torchvision's file: the loading path is the real one."""
     import torch

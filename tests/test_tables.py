@@ -133,19 +133,20 @@ def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):
         folder = tmp_path / method / ld
         folder.mkdir(parents=True)
         scores = {d: 0.1 + 0.1 * round(abs(d - best) / 0.05) for d in (-0.05, 0.0, 0.05)}
-        pd.DataFrame([{"delta": d, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4} for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
+        pd.DataFrame([{"delta": d, "energy": s, "paired_l1": 0.5, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4}
+                      for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
         _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1, "train_delta": 0.05, "loss_target": target,
-                                        "sampling_steps": 20})
+                                        "sampling_steps": 20, "selection": "energy"})
         grids[("brain", method, ld)] = folder
     frame = delta_ablation_frame(grids)
     assert len(frame) == 9 and frame["chosen"].sum() == 3
     write_delta_ablation(frame, tmp_path / "ablation")
     md = (tmp_path / "ablation.md").read_text()
-    assert "| brain | Basic FT | ε + δ (drifted_noise) | 0.3000 / 3 | 0.2000 / 2 | 0.1000 / 1 * |" in md
-    assert "| brain | Basic FT | ε (noise) | 0.2000 / 2 | 0.1000 / 1 * | 0.2000 / 2 |" in md
-    assert "| brain | DreamBooth | ε + δ (drifted_noise) | 0.1000 / 1 * |" in md
-    assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05;" in md
+    assert "| brain | Basic FT | ε + δ (drifted_noise) | 0.3000 / 0.5000 / 3 | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * |" in md
+    assert "| brain | Basic FT | ε (noise) | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * | 0.2000 / 0.5000 / 2 |" in md
+    assert "| brain | DreamBooth | ε + δ (drifted_noise) | 0.1000 / 0.5000 / 1 * |" in md
+    assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05;" in md and "ℓ_in = the energy distance" in md
 
-    _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1})  # written before the fields existed
+    _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1, "selection": "energy"})  # written before the fields existed
     with pytest.raises(LdbenchError, match=r"LD_noise/chosen.json: needs loss_target"):
         delta_ablation_frame(grids)

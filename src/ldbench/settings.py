@@ -341,7 +341,7 @@ class DriftSearchSettings(Settings):
     grid: tuple[float, ...]
     n_samples: int
     classifier_weight: float  # λ
-    in_distance: str
+    selection: str  # ℓ_in: "energy" | "paired_l1"
     sampling: Sampling
     seed: int
     performance: PerformanceSettings
@@ -350,7 +350,7 @@ class DriftSearchSettings(Settings):
     def from_config(cls, config: Mapping, dataset: str) -> DriftSearchSettings:
         d = config["drift"]
         return cls(dataset=DatasetSettings.from_config(config, dataset), task=ClassifierTask.from_config(config, dataset),
-                   grid=tuple(d["grid"]), n_samples=d["n_samples"], classifier_weight=d["lambda"], in_distance=d["in_distance"],
+                   grid=tuple(d["grid"]), n_samples=d["n_samples"], classifier_weight=d["lambda"], selection=d["selection"],
                    sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
 
 

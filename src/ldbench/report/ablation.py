@@ -17,18 +17,22 @@ from ..utils import LdbenchError, read_json
 from .render import write_table
 
 LOSS_TARGET_NAMES = {"drifted_noise": "ε + δ (drifted_noise)", "noise": "ε (noise)"}
+SELECTION_NAMES = {"energy": "the energy distance", "paired_l1": "the paired L1"}
 
 
 def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataFrame:
-    """Long table (dataset, method, loss target, δ, ℓ_in, ℓ_o, score, FID, chosen) from
+    """Long table (dataset, method, loss target, δ, energy, paired L1, ℓ_in, ℓ_o, score, FID, chosen) from
     ``grids[(dataset, method, ld)]`` = the folder holding ``grid.csv`` and ``chosen.json``."""
     frames = []
     for (dataset, method, ld), folder in sorted(grids.items()):
         grid = pd.read_csv(Path(folder) / "grid.csv")
-        missing = {"delta", "l_in", "l_out", "score", "fid_domain", "n"} - set(grid.columns)
+        missing = {"delta", "energy", "paired_l1", "l_in", "l_out", "score", "fid_domain", "n"} - set(grid.columns)
         if missing:
-            raise LdbenchError(f"{folder}/grid.csv lacks column(s) {sorted(missing)}")
+            raise LdbenchError(f"{folder}/grid.csv lacks column(s) {sorted(missing)}: written by an older ldbench; rerun drift_search")
         chosen = read_json(Path(folder) / "chosen.json")
+        if chosen.get("selection") not in SELECTION_NAMES:
+            raise LdbenchError(f"{folder}/chosen.json: selection must be one of {sorted(SELECTION_NAMES)}, got {chosen.get('selection')!r} "
+                               "(drift_search writes it; rerun it for results older than this field)")
         if (chosen.get("loss_target") not in LOSS_TARGET_NAMES or not isinstance(chosen.get("train_delta"), (int, float))
                 or not isinstance(chosen.get("sampling_steps"), int)):
             raise LdbenchError(f"{folder}/chosen.json: needs loss_target (one of {sorted(LOSS_TARGET_NAMES)}), a numeric "
@@ -37,21 +41,25 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
                                f"rerun it for results older than these fields)")
         frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
                                   train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"],
-                                  steps=int(chosen["sampling_steps"]), **{"lambda": chosen["lambda"]}))
+                                  steps=int(chosen["sampling_steps"]), selection=chosen["selection"],
+                                  **{"lambda": chosen["lambda"]}))
     if not frames:
         raise LdbenchError("no δ grid-search results to tabulate")
     frame = pd.concat(frames, ignore_index=True)
-    if frame["steps"].nunique() > 1:
-        raise LdbenchError(f"δ grid searches sampled with different step counts {sorted(frame['steps'].unique())}; δ values are not comparable")
-    table = frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "l_in", "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
+    for column, what in (("steps", "sampling step counts"), ("selection", "selection scores")):
+        if frame[column].nunique() > 1:
+            raise LdbenchError(f"δ grid searches used different {what} {sorted(frame[column].unique())}; their choices are not comparable")
+    table = frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "energy", "paired_l1", "l_in", "l_out", "score",
+                   "fid_domain", "n", "chosen", "lambda"]]
     table.attrs["steps"] = int(frame["steps"].iloc[0])
+    table.attrs["selection"] = frame["selection"].iloc[0]
     return table
 
 
 def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
     def cell(row) -> str:
         mark = " *" if row["chosen"] else ""
-        return f"{row['score']:.4f} / {row['fid_domain']:.4g}{mark}"
+        return f"{row['energy']:.4f} / {row['paired_l1']:.4f} / {row['fid_domain']:.4g}{mark}"
 
     # rows of one method: the configured loss target (variant LD) first, the ablation's after it
     order = pd.Categorical(frame["loss_target"], categories=list(dict.fromkeys(frame.sort_values("variant")["loss_target"])))
@@ -61,9 +69,12 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
     wide.columns = ["dataset", "method", "LD loss target"] + [f"δ = {d:+.2f}" for d in wide.columns[len(index):]]
     lam = float(frame["lambda"].iloc[0])
     train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()))
-    note = (f"Each cell: the grid-search score L(δ) = {lam:g}·ℓ_o + ℓ_in (ℓ_in: mean L1 between a sample and the real "
-            f"validation slice its prompt came from; ℓ_o: the real-data classifier's BCE on the prompt's labels) / FID "
-            f"(domain features) of the same samples against the real test split; * marks the δ chosen (lowest score). "
+    selection = frame.attrs["selection"]
+    note = (f"Each cell: energy distance between the samples and the real validation slices (2E|X−Y| − E|X−X′| − E|Y−Y′|, "
+            f"per-image L1 in [0, 1]) / paired L1 (each sample against the real validation slice its prompt came from: the "
+            f"paper's reading, which the blurry per-pixel median minimises) / FID (domain features) of the same samples against "
+            f"the real test split; * marks the δ chosen: the lowest L(δ) = {lam:g}·ℓ_o + ℓ_in with ℓ_in = {SELECTION_NAMES[selection]} "
+            f"(drift.selection; ℓ_o: the real-data classifier's BCE on the prompt's labels). "
             f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_deltas}; at inference "
             f"δ is added at each of the {frame.attrs['steps']} reverse steps. LD loss target: what the denoiser regressed while fine-tuning with "
             f"LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "

@@ -2,12 +2,17 @@
 
 For every δ on ``drift.grid`` the model (loaded once) generates images for the same validation
 prompts from identical initial noise. Each δ is scored by the counterfactual objective
-``L(δ) = λ·ℓ_o + ℓ_in`` (DESIGN §4): ℓ_in is a Monte-Carlo estimate of the L1 distance between
-each generated image and the real slice its prompt was built from (the paper's δ criterion;
-pixels in [0, 1], paired by prompt — the paper does not publish its exact estimator), ℓ_o is the
-binary cross-entropy of the real-data classifier on the prompt's labels, over the prompts of the
-classification task's rows (``classifier_rows``; brain MCI prompts are neither class). FID (domain features)
-per δ is reported beside the score but does not choose δ.
+``L(δ) = λ·ℓ_o + ℓ_in`` (DESIGN §4). ℓ_in is ``drift.selection``:
+
+* ``energy`` (default): the energy distance between the samples and the real validation slices,
+  2E|X−Y| − E|X−X′| − E|Y−Y′| from the same per-image L1 terms; zero only when the two agree.
+* ``paired_l1``: the paper's reading, the L1 between each sample and the real slice its prompt was
+  built from. The per-pixel median image minimises it, so it rewards blurry, uniform samples.
+
+Both are computed and tabulated for every δ (pixels in [0, 1]). ℓ_o is the binary cross-entropy of
+the real-data classifier on the prompt's labels, over the prompts of the classification task's rows
+(brain MCI prompts are neither class). FID (domain features) per δ is reported beside the score but
+does not choose δ.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import torch.nn.functional as F
 
 from ..classifier import extract_features, load_classifier
 from ..images import gray_uint8_to_unit, load_classifier_inputs, read_grays, to_gray_uint8
-from ..metrics import fid_from_features, l1_distance
+from ..metrics import energy_distance, fid_from_features, l1_distance
 from ..models import read_metadata
 from ..sample import generate
 from ..seeds import derive_seed
@@ -31,6 +36,11 @@ from ..utils import LdbenchError, atomic_path, write_csv, write_json
 from .common import draw_rows, inference_model, prompts_for, read_slices, split_rows, target_matrix, task_mask
 
 log = logging.getLogger("ldbench")
+
+SELECTION_TEXT = {
+    "energy": "energy distance (2E|X−Y| − E|X−X′| − E|Y−Y′|, per-image L1) between samples and real validation slices",
+    "paired_l1": "mean L1(generated, paired real slice)",
+}
 
 
 def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Path, classifier_path: Path, out_csv: Path, out_json: Path,
@@ -59,19 +69,21 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
             logits = classifier(x)
         mask = ~torch.isnan(labels) & in_task
         l_out = float(F.binary_cross_entropy_with_logits(logits[mask], labels[mask])) if mask.any() else float("nan")
-        l_in = l1_distance(generated, real)
+        distances = {"paired_l1": l1_distance(generated, real), "energy": energy_distance(generated, real)}
         if settings.classifier_weight and not mask.any():
             raise LdbenchError(f"drift.lambda > 0, but none of the {len(rows)} validation prompts belongs to the classification task")
+        l_in = distances[settings.selection]
         score = settings.classifier_weight * l_out + l_in if settings.classifier_weight else l_in
         fid = fid_from_features(real_features, extract_features(classifier, x))
-        records.append({"delta": float(delta), "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid, "n": len(prompts)})
-        log.info("δ=%+.3f  ℓ_in=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, l_in, l_out, score, fid)
+        records.append({"delta": float(delta), **distances, "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid, "n": len(prompts)})
+        log.info("δ=%+.3f  paired L1=%.4f  energy=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, distances["paired_l1"],
+                 distances["energy"], l_out, score, fid)
 
     table = pd.DataFrame(records)
     best = table.loc[table["score"].idxmin()]
     chosen = {
         "delta": float(best["delta"]), "score": float(best["score"]), "lambda": settings.classifier_weight,
-        "criterion": "L(δ) = λ·BCE(real-data classifier, prompt labels) + mean L1(generated, paired real slice)",
+        "selection": settings.selection, "criterion": f"L(δ) = λ·BCE(real-data classifier, prompt labels) + {SELECTION_TEXT[settings.selection]}",
         "n_samples": len(prompts), "split": "val", "seed": settings.seed,
         "sampling_steps": settings.sampling.steps, "scheduler": settings.sampling.scheduler,
         # what the model was fine-tuned with, for the δ ablation's rows
