@@ -62,20 +62,60 @@ def _step_args(scheduler):
     return torch.randn(2, 4, 8, 8, generator=g), scheduler.timesteps[3], torch.randn(2, 4, 8, 8, generator=g)
 
 
-def test_reverse_step_delta_zero_is_bit_identical(scheduler):
+MODES = drift.INFERENCE_SHIFTS
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reverse_step_delta_zero_is_bit_identical(scheduler, mode):
     eps, t, sample = _step_args(scheduler)
-    ours = drift.drifted_step(scheduler, eps, t, sample, 0.0, generator=torch.Generator().manual_seed(5))
+    ours = drift.DriftedScheduler(scheduler, 0.0, mode).step(eps, t, sample, generator=torch.Generator().manual_seed(5))
     ref = scheduler.step(eps, t, sample, generator=torch.Generator().manual_seed(5)).prev_sample
     assert torch.equal(ours, ref)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("delta", [-0.1, 0.05])
-def test_reverse_step_mean_shifted_by_exactly_delta(scheduler, delta):
-    """Same model output and same step noise: the drifted step differs from the plain one by δ everywhere."""
+def test_reverse_step_mean_shifted_by_the_modes_step_delta(scheduler, mode, delta):
+    """Same model output and same step noise: the drifted step differs from the plain one by δ_step everywhere
+    (δ per step, 0, or δ/N over the scheduler's N = 10 steps)."""
     eps, t, sample = _step_args(scheduler)
     plain = scheduler.step(eps, t, sample, generator=torch.Generator().manual_seed(6)).prev_sample
-    drifted = drift.drifted_step(scheduler, eps, t, sample, delta, generator=torch.Generator().manual_seed(6))
-    assert torch.allclose(drifted - plain, torch.full_like(plain, delta), atol=1e-6)
+    drifted = drift.DriftedScheduler(scheduler, delta, mode).step(eps, t, sample, generator=torch.Generator().manual_seed(6))
+    expected = {"per_step": delta, "initial": 0.0, "per_step_total": delta / 10}[mode]
+    assert torch.allclose(drifted - plain, torch.full_like(plain, expected), atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fast_ddim_path_with_a_shift_equals_diffusers_step_plus_the_shift(mode):
+    """The fast DDIM coefficients inside DriftedScheduler against diffusers' own step at δ ≠ 0, with a δ per batch element."""
+    fast_scheduler = DDIMScheduler(**SD_SCHEDULER, clip_sample=False)
+    slow_scheduler = DDIMScheduler(**SD_SCHEDULER, clip_sample=False)
+    for s in (fast_scheduler, slow_scheduler):
+        s.set_timesteps(7)
+    delta = torch.tensor([-0.1, 0.07]).view(2, 1, 1, 1)
+    drifted = drift.DriftedScheduler(fast_scheduler, delta, mode)
+    assert drifted._fast is not None
+    g = torch.Generator().manual_seed(7)
+    sample = drifted.initial_latents(torch.randn(2, 4, 8, 8, generator=g))
+    reference = sample.clone()
+    for t in fast_scheduler.timesteps:
+        eps = torch.randn(2, 4, 8, 8, generator=g)
+        sample = drifted.step(eps, int(t), sample)
+        reference = slow_scheduler.step(eps, t, reference).prev_sample + drift.step_shift(delta, mode, 7)
+        assert torch.allclose(sample, reference, atol=1e-5)
+
+
+def test_per_step_total_adds_delta_in_all_whatever_the_step_count():
+    """With a denoiser that predicts no change the per-step shifts are the whole effect: Nδ, 0 or δ."""
+    for steps in (5, 20, 50):
+        totals = {}
+        for mode in MODES:
+            added = sum(drift.step_shift(0.03, mode, steps) for _ in range(steps))
+            totals[mode] = added
+        assert totals["per_step"] == pytest.approx(0.03 * steps) and totals["initial"] == 0.0
+        assert totals["per_step_total"] == pytest.approx(0.03)
+    with pytest.raises(ValueError, match="inference_shift"):
+        drift.step_shift(0.1, "everywhere", 10)
 
 
 def test_model_variants_train_with_their_own_drift_and_loss_target():

@@ -6,6 +6,7 @@ import types
 import pytest
 import torch
 
+from ldbench.drift import INFERENCE_SHIFTS, DriftedScheduler
 from ldbench.editing import EditSettings, ddim_invert, edit
 from ldbench.encoding import encode_prompts
 from ldbench.sample import make_scheduler, reverse_process
@@ -24,19 +25,21 @@ class ConstantEps(torch.nn.Module):
         return types.SimpleNamespace(sample=self.eps.expand_as(z))
 
 
+@pytest.mark.parametrize("mode", INFERENCE_SHIFTS)
 @pytest.mark.parametrize("delta", [0.0, 0.05])
-def test_ddim_inversion_returns_to_source_with_matching_delta(tiny_components, delta):
+def test_ddim_inversion_returns_to_source_with_matching_delta(tiny_components, delta, mode):
     size = tiny_components.unet.config.sample_size
     components = dataclasses.replace(tiny_components, unet=ConstantEps(torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(1))))
     scheduler = make_scheduler(tiny_components, "ddim")
     scheduler.set_timesteps(10)
     z0 = 0.5 * torch.randn(2, 4, size, size, generator=torch.Generator().manual_seed(2))
     cond = encode_prompts(tiny_components, ["a brain MRI", "a chest x-ray"])
-    z_t = ddim_invert(components, z0, cond, delta, scheduler)
-    back = reverse_process(components, z_t, scheduler.timesteps, cond, None, delta, scheduler, 1.0)
+    z_t = ddim_invert(components, z0, cond, delta, scheduler, mode)
+    back = reverse_process(components, z_t, scheduler.timesteps, cond, None, DriftedScheduler(scheduler, delta, mode), 1.0)
     assert (back - z0).abs().max() < 1e-4
-    other = reverse_process(components, z_t, scheduler.timesteps, cond, None, delta + 0.05, scheduler, 1.0)
-    assert (other - z0).abs().max() > 0.1  # the reverse pass must use the δ the inversion removed
+    if mode != "initial":  # inversion absorbs z_T's shift: under "initial" δ leaves no trace here
+        other = reverse_process(components, z_t, scheduler.timesteps, cond, None, DriftedScheduler(scheduler, delta + 0.05, mode), 1.0)
+        assert (other - z0).abs().max() > 0.01  # the reverse pass must use the δ_step the inversion removed
 
 
 def test_sdedit_is_seeded_and_delta_matters(tiny_components):
@@ -92,23 +95,33 @@ def test_instruct_edit_refuses_a_plain_model(tiny_components):
         instruct_edit(tiny_components, torch.zeros(1, 3, 16, 16), ["x"], 0.0, seed=0)
 
 
-def test_drifted_schedulers_invert_each_other():
-    """diffusers' DDIM step and its inverse, both drifted by δ, undo each other for a fixed ε̂."""
+@pytest.mark.parametrize("mode", INFERENCE_SHIFTS)
+def test_drifted_schedulers_invert_each_other_and_step_as_the_one_drifted_step(mode):
+    """diffusers' DDIM step and its inverse, both drifted by δ, undo each other for a fixed ε̂; the pipeline's
+    drifted step equals ldbench.drift.DriftedScheduler's (Pix2Pix-Zero honours inference_shift)."""
+    from diffusers import DDIMScheduler
+
     from ldbench.editing import DriftedDDIMInverseScheduler, DriftedDDIMScheduler
 
     config = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
               "clip_sample": False, "set_alpha_to_one": False, "steps_offset": 1}
     forward, inverse = DriftedDDIMScheduler.from_config(config), DriftedDDIMInverseScheduler.from_config(config)
     forward.delta = inverse.delta = 0.05
+    forward.inference_shift = inverse.inference_shift = mode
     forward.set_timesteps(10)
     inverse.set_timesteps(10)
+    plain = DDIMScheduler.from_config(config)
+    plain.set_timesteps(10)
+    reference = DriftedScheduler(plain, 0.05, mode)
     eps = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     z0 = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
     z = z0
     for t in inverse.timesteps:
         z = inverse.step(eps, t, z).prev_sample
     for t in forward.timesteps:
+        expected = reference.step(eps, int(t), z)
         z = forward.step(eps, t, z).prev_sample
+        assert torch.allclose(z, expected, atol=1e-5)
     assert (z - z0).abs().max() < 1e-4
 
 

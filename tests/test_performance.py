@@ -16,7 +16,8 @@ from diffusers import DDIMScheduler
 
 from ldbench.methods import MethodConfig, get_strategy
 from ldbench.runtime import Performance, prepare_for_inference
-from ldbench.sample import FastDDIM, generate
+from ldbench.drift import FastDDIM
+from ldbench.sample import generate
 from ldbench.settings import PerformanceSettings
 from ldbench.train import TrainSettings, train
 from ldbench.utils import LdbenchError
@@ -51,9 +52,10 @@ def test_fast_ddim_declines_what_it_does_not_implement():
 PROMPTS = ["a brain MRI of a 70 year old female", "a brain MRI of a 80 year old male with Alzheimer's disease", "a brain MRI of a 75 year old male"]
 
 
-def test_delta_grid_in_shared_batches_equals_one_delta_at_a_time(tiny_components):
+@pytest.mark.parametrize("mode", ["per_step", "initial", "per_step_total"])
+def test_delta_grid_in_shared_batches_equals_one_delta_at_a_time(tiny_components, mode):
     deltas = [-0.1, 0.0, 0.1]
-    kwargs = {"seed": 3, "scheduler_name": "ddim", "steps": 3, "guidance_scale": 2.0}
+    kwargs = {"seed": 3, "scheduler_name": "ddim", "steps": 3, "guidance_scale": 2.0, "inference_shift": mode}
     grid = generate(tiny_components, PROMPTS, deltas, batch_size=4, **kwargs)  # batches mix δ values
     assert grid.shape == (3, len(PROMPTS), 3, 16, 16)
     for delta, images in zip(deltas, grid):

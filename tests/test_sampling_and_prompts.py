@@ -19,6 +19,44 @@ def test_generate_is_deterministic_and_delta_changes_output(tiny_components, sch
     assert not torch.equal(a, generate(tiny_components, prompts, delta=0.1, **kwargs))
 
 
+def _reference_generate(components, prompts, delta, mode, scheduler_name, steps, guidance_scale, seed):
+    """The drifted reverse process written out with diffusers' own scheduler.step: z_T = noise + δ, then
+    per step the posterior draw plus δ_step (δ, 0 or δ/N); δ = 0 adds nothing at all."""
+    from ldbench.encoding import PromptTable
+    from ldbench.sample import decode, latent_shape, make_scheduler
+    from ldbench.seeds import derive_seed
+
+    scheduler = make_scheduler(components, scheduler_name)
+    scheduler.set_timesteps(steps)
+    step_delta = {"per_step": delta, "initial": 0.0, "per_step_total": delta / steps}[mode]
+    embed = PromptTable(components, prompts)
+    z = initial_noise(len(prompts), latent_shape(components), seed)
+    z = z + delta if delta else z
+    context = torch.cat([embed.uncond.expand(len(prompts), -1, -1), embed.embeddings(prompts)])
+    generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", 0))
+    with torch.no_grad():
+        for t in scheduler.timesteps:
+            eps_uncond, eps_cond = components.unet(scheduler.scale_model_input(torch.cat([z, z]), t), t, context).sample.chunk(2)
+            z = scheduler.step(eps_uncond + guidance_scale * (eps_cond - eps_uncond), t, z, generator=generator).prev_sample
+            z = z + step_delta if step_delta else z
+        return decode(components, z)
+
+
+@pytest.mark.parametrize("scheduler", ["ddim", "ddpm"])
+@pytest.mark.parametrize("mode", ["per_step", "initial", "per_step_total"])
+@pytest.mark.parametrize("delta", [0.0, 0.1])
+def test_every_sampling_path_is_the_drifted_reverse_process(tiny_components, scheduler, mode, delta):
+    """generate (fast DDIM path or diffusers' step) against the process written out; δ = 0 bit-identical."""
+    prompts = ["a brain MRI of a 70 year old female with Alzheimer's disease", "a brain MRI of a 60 year old male"]
+    kwargs = {"scheduler_name": scheduler, "steps": 4, "guidance_scale": 2.0, "seed": 5}
+    ours = generate(tiny_components, prompts, delta=delta, batch_size=2, inference_shift=mode, **kwargs)
+    reference = _reference_generate(tiny_components, prompts, delta, mode, **kwargs)
+    if delta == 0:
+        assert torch.equal(ours, reference)
+    else:
+        torch.testing.assert_close(ours, reference, atol=1e-5, rtol=0)
+
+
 def test_initial_noise_is_independent_of_batching():
     whole = initial_noise(4, (4, 2, 2), seed=3)
     assert torch.equal(whole[2:], initial_noise(2, (4, 2, 2), seed=3, offset=2))

@@ -136,7 +136,7 @@ def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):
         pd.DataFrame([{"delta": d, "energy": s, "paired_l1": 0.5, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4}
                       for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
         _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1, "train_delta": 0.05, "loss_target": target,
-                                        "sampling_steps": 20, "selection": "energy"})
+                                        "sampling_steps": 20, "selection": "energy", "inference_shift": "per_step"})
         grids[("brain", method, ld)] = folder
     frame = delta_ablation_frame(grids)
     assert len(frame) == 9 and frame["chosen"].sum() == 3
@@ -147,6 +147,6 @@ def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):
     assert "| brain | DreamBooth | ε + δ (drifted_noise) | 0.1000 / 0.5000 / 1 * |" in md
     assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05;" in md and "ℓ_in = the energy distance" in md
 
-    _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1, "selection": "energy"})  # written before the fields existed
+    _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1, "selection": "energy", "inference_shift": "per_step"})  # written before the fields existed
     with pytest.raises(LdbenchError, match=r"LD_noise/chosen.json: needs loss_target"):
         delta_ablation_frame(grids)

@@ -10,13 +10,23 @@ the paper does not say which, so it is a config switch reported in the δ ablati
 
 Reverse process at inference (the paper's Eq. 4)::
 
-    z_T ~ N(δ, I),   p(z_{t−1} | z_t) = N(μ_θ(z_t, t) + δ, Σ_t)
+    z_T ~ N(δ, I),   p(z_{t−1} | z_t) = N(μ_θ(z_t, t) + δ_step, Σ_t)
 
-implemented by adding δ to the scheduler's ``prev_sample``: for DDPM ``prev_sample = μ + σ·n``,
-so ``prev_sample + δ`` is a draw from N(μ + δ, Σ); for deterministic DDIM it is μ + δ.
+implemented by adding δ_step to the scheduler's ``prev_sample``: for DDPM ``prev_sample = μ + σ·n``,
+so ``prev_sample + δ_step`` is a draw from N(μ + δ_step, Σ); for deterministic DDIM it is μ + δ_step.
+Where δ enters is ``drift.inference_shift`` (:data:`INFERENCE_SHIFTS`):
 
-δ = 0 takes exactly the unmodified diffusers code path (no addition at all), so results are
-bit-identical to running without LD.
+* ``per_step``: Eq. 4 read literally, δ_step = δ at every step. The shift accumulates: with an
+  ideal denoiser the output mean moves by about 12δ at 20 DDIM steps and 31δ at 50, so a δ value
+  means something else at each step count.
+* ``initial``: z_T ~ N(δ, I) only, δ_step = 0.
+* ``per_step_total``: δ_step = δ / N over the N steps of the schedule, so the steps add δ in all
+  whatever N (an edit that runs a tail of k steps adds k·δ/N).
+
+z_T ~ N(δ, I) in every mode. :class:`DriftedScheduler` is the one drifted reverse step; every
+sampler and editor steps through it (Pix2Pix-Zero's pipeline through its scheduler subclasses,
+which add the same :func:`step_shift`). δ = 0 takes exactly the unmodified diffusers code path (no
+addition at all), so results are bit-identical to running without LD in every mode.
 """
 
 from __future__ import annotations
@@ -26,6 +36,13 @@ import torch
 from .variants import LOSS_TARGETS, LossTarget
 
 Delta = float | torch.Tensor  # a scalar, or one δ per batch element broadcastable to the latents
+INFERENCE_SHIFTS = ("per_step", "initial", "per_step_total")
+#: what each ``drift.inference_shift`` does, for table notes (format with ``steps``)
+INFERENCE_SHIFT_TEXT = {
+    "per_step": "z_T ~ N(δ, I) and δ added at each of the {steps} reverse steps (Eq. 4 read literally)",
+    "initial": "z_T ~ N(δ, I) only (no per-step shift; {steps} reverse steps)",
+    "per_step_total": "z_T ~ N(δ, I) and δ/{steps} added at each of the {steps} reverse steps",
+}
 
 
 def shift(x: torch.Tensor, delta: Delta) -> torch.Tensor:
@@ -73,7 +90,88 @@ def initial_latents(noise: torch.Tensor, delta: Delta, init_noise_sigma: float =
     return shift(latents, delta)
 
 
-def drifted_step(scheduler, model_output: torch.Tensor, timestep, sample: torch.Tensor, delta: Delta, **kwargs) -> torch.Tensor:
-    """One reverse step whose mean is the scheduler's posterior mean plus δ."""
-    prev = scheduler.step(model_output, timestep, sample, return_dict=True, **kwargs).prev_sample
-    return shift(prev, delta)
+def step_shift(delta: Delta, mode: str, steps: int) -> Delta:
+    """δ_step, what one reverse step adds to the posterior mean under ``mode`` (``steps``: the schedule's N)."""
+    if mode not in INFERENCE_SHIFTS:
+        raise ValueError(f"drift.inference_shift must be one of {INFERENCE_SHIFTS}, got {mode!r}")
+    if mode == "per_step":
+        return delta
+    if mode == "initial":
+        return 0.0
+    if isinstance(delta, torch.Tensor):
+        return delta / steps
+    return delta / steps if delta != 0 else 0.0
+
+
+class FastDDIM:
+    """Deterministic DDIM (η = 0) steps with every coefficient looked up before the loop.
+
+    ``DDIMScheduler.step`` indexes its CPU ``alphas_cumprod`` with the device timestep and
+    branches on it, which is two host–device syncs per step; here the per-step coefficients are
+    0-dim CPU tensors computed with diffusers' own expressions, so results are bit-identical to
+    ``scheduler.step`` and the GPU never waits. Other schedulers and settings keep ``scheduler.step``.
+    """
+
+    def __init__(self, scheduler, timesteps: torch.Tensor):
+        cfg = scheduler.config
+        stride = cfg.num_train_timesteps // scheduler.num_inference_steps
+        self.prediction_type = cfg.prediction_type
+        self.coefficients = {}
+        for t in timesteps.tolist():
+            alpha_t = scheduler.alphas_cumprod[t]
+            alpha_prev = scheduler.alphas_cumprod[t - stride] if t - stride >= 0 else scheduler.final_alpha_cumprod
+            beta_t = 1 - alpha_t
+            self.coefficients[t] = (alpha_t**0.5, beta_t**0.5, alpha_prev**0.5, (1 - alpha_prev) ** 0.5)
+
+    @staticmethod
+    def applies(scheduler) -> bool:
+        from diffusers import DDIMScheduler
+
+        cfg = scheduler.config
+        return isinstance(scheduler, DDIMScheduler) and not cfg.thresholding and not cfg.clip_sample and cfg.prediction_type in ("epsilon", "v_prediction")
+
+    def step(self, model_output: torch.Tensor, t: int, sample: torch.Tensor) -> torch.Tensor:
+        sqrt_alpha, sqrt_beta, sqrt_alpha_prev, direction = self.coefficients[t]
+        if self.prediction_type == "epsilon":
+            x0 = (sample - sqrt_beta * model_output) / sqrt_alpha
+            eps = model_output
+        else:  # v_prediction
+            x0 = sqrt_alpha * sample - sqrt_beta * model_output
+            eps = sqrt_alpha * model_output + sqrt_beta * sample
+        return sqrt_alpha_prev * x0 + direction * eps
+
+
+class DriftedScheduler:
+    """A diffusers scheduler (``set_timesteps`` already called) whose reverse step adds the inference drift.
+
+    Deterministic DDIM steps through :class:`FastDDIM` (bit-identical to ``scheduler.step``), any
+    other scheduler through its own ``step``; then δ_step (:func:`step_shift`) is added.
+    """
+
+    def __init__(self, scheduler, delta: Delta, mode: str = "per_step"):
+        if scheduler.num_inference_steps is None:
+            raise ValueError("DriftedScheduler needs a scheduler whose set_timesteps was called")
+        self.scheduler, self.delta, self.mode = scheduler, delta, mode
+        self.step_delta = step_shift(delta, mode, scheduler.num_inference_steps)
+        self._fast = FastDDIM(scheduler, scheduler.timesteps) if FastDDIM.applies(scheduler) else None
+
+    @property
+    def timesteps(self) -> torch.Tensor:
+        return self.scheduler.timesteps
+
+    def initial_latents(self, noise: torch.Tensor) -> torch.Tensor:
+        """z_T ~ N(δ, I) (every mode)."""
+        return initial_latents(noise, _on(self.delta, noise.device), self.scheduler.init_noise_sigma)
+
+    def step(self, model_output: torch.Tensor, timestep: int | torch.Tensor, sample: torch.Tensor,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """z_{t−1}: the scheduler's step plus δ_step (pass ``timestep`` as an int to spare a GPU sync)."""
+        if self._fast is not None:
+            prev = self._fast.step(model_output, int(timestep), sample)
+        else:
+            prev = self.scheduler.step(model_output, timestep, sample, return_dict=True, generator=generator).prev_sample
+        return shift(prev, _on(self.step_delta, prev.device))
+
+
+def _on(delta: Delta, device: torch.device) -> Delta:
+    return delta.to(device) if isinstance(delta, torch.Tensor) else delta

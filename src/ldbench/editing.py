@@ -4,9 +4,10 @@ Two editors, both run on our own model and DDIM scheduler (no pipeline download)
 
 * ``sdedit`` (img2img, Meng et al. 2022): the source latents are noised to ``strength``·T with the
   drifted forward process (z_t = √ᾱ z₀ + √(1−ᾱ)(ε + δ)) and denoised with the target prompt by the
-  drifted reverse process (δ added to every posterior mean, Eq. 4).
+  drifted reverse process (``ldbench.drift.DriftedScheduler``: δ_step added to every posterior mean,
+  as ``drift.inference_shift`` says).
 * ``ddim_inversion`` (DDIM inversion + prompt swap): the source latents are inverted
-  deterministically under the source prompt — each DDIM step run backwards, δ removed before it,
+  deterministically under the source prompt — each DDIM step run backwards, δ_step removed before it,
   so that the drifted reverse process under the source prompt returns to the source — and the
   inverted z_T is denoised under the target prompt: the inversion half of Pix2Pix-Zero without
   its cross-attention guidance, named as such in every table (an ablation of the next editor).
@@ -48,36 +49,41 @@ INSTRUCT_EDITOR = "InstructPix2Pix"
 
 
 class DriftedDDIMScheduler(DDIMScheduler):
-    """DDIM whose every reverse step adds δ to the posterior mean (Eq. 4), for diffusers pipelines."""
+    """DDIM whose every reverse step adds δ_step (:func:`ldbench.drift.step_shift`), for diffusers pipelines."""
 
     delta: float = 0.0
+    inference_shift: str = "per_step"
 
     def step(self, model_output, timestep, sample, *args, **kwargs):
         out = super().step(model_output, timestep, sample, *args, **kwargs)
-        if self.delta == 0:
+        step_delta = drift.step_shift(self.delta, self.inference_shift, self.num_inference_steps)
+        if step_delta == 0:
             return out
         if isinstance(out, tuple):
-            return (out[0] + self.delta, *out[1:])
-        out.prev_sample = out.prev_sample + self.delta
+            return (drift.shift(out[0], step_delta), *out[1:])
+        out.prev_sample = drift.shift(out.prev_sample, step_delta)
         return out
 
 
 class DriftedDDIMInverseScheduler(DDIMInverseScheduler):
-    """The inverse of :class:`DriftedDDIMScheduler`'s step: δ is removed before stepping up."""
+    """The inverse of :class:`DriftedDDIMScheduler`'s step: δ_step is removed before stepping up."""
 
     delta: float = 0.0
+    inference_shift: str = "per_step"
 
     def step(self, model_output, timestep, sample, *args, **kwargs):
-        return super().step(model_output, timestep, sample - self.delta if self.delta else sample, *args, **kwargs)
+        step_delta = drift.step_shift(self.delta, self.inference_shift, self.num_inference_steps)
+        return super().step(model_output, timestep, drift.shift(sample, -step_delta) if step_delta else sample, *args, **kwargs)
 
 
-def pix2pix_zero_pipeline(components: Components, delta: float):
+def pix2pix_zero_pipeline(components: Components, delta: float, inference_shift: str = "per_step"):
     """diffusers' Pix2Pix-Zero pipeline on our components, drifted by δ; no captioner, no safety checker."""
     from diffusers import StableDiffusionPix2PixZeroPipeline
 
     config = {k: v for k, v in components.noise_scheduler.config.items() if k != "skip_prk_steps"}
     scheduler, inverse = DriftedDDIMScheduler.from_config(config), DriftedDDIMInverseScheduler.from_config(config)
     scheduler.delta = inverse.delta = float(delta)
+    scheduler.inference_shift = inverse.inference_shift = inference_shift
     pipe = StableDiffusionPix2PixZeroPipeline(
         vae=components.vae, text_encoder=components.text_encoder, tokenizer=components.tokenizer, unet=components.unet,
         scheduler=scheduler, feature_extractor=None, safety_checker=None, inverse_scheduler=inverse,
@@ -89,7 +95,7 @@ def pix2pix_zero_pipeline(components: Components, delta: float):
 
 def _pix2pix_zero(components: Components, images: torch.Tensor, source_prompts: Sequence[str], target_prompts: Sequence[str],
                   delta: float, seed: int, settings: EditSettings, desc: str) -> torch.Tensor:
-    pipe = pix2pix_zero_pipeline(components, delta)
+    pipe = pix2pix_zero_pipeline(components, delta, settings.inference_shift)
     source_embeds = encode_prompts(components, sorted(set(source_prompts))).mean(0, keepdim=True)
     target_embeds = encode_prompts(components, sorted(set(target_prompts))).mean(0, keepdim=True)
     out = []
@@ -109,7 +115,8 @@ def _encode(components: Components, images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ddim_invert(components: Components, latents: torch.Tensor, cond: torch.Tensor, delta: float, scheduler) -> torch.Tensor:
+def ddim_invert(components: Components, latents: torch.Tensor, cond: torch.Tensor, delta: float, scheduler,
+                inference_shift: str = "per_step") -> torch.Tensor:
     """z_T whose drifted DDIM reverse pass (η = 0, no guidance) under ``cond`` returns ``latents``.
 
     Uses the usual approximation ε̂(z_t) ≈ ε̂(z_{t−1}); ``scheduler.set_timesteps`` must be called.
@@ -122,12 +129,13 @@ def ddim_invert(components: Components, latents: torch.Tensor, cond: torch.Tenso
     stride = scheduler.config.num_train_timesteps // scheduler.num_inference_steps
     z = latents.to(device)
     context = cond.to(device, unet.dtype)
+    step_delta = drift.step_shift(delta, inference_shift, scheduler.num_inference_steps)
     for t in reversed(scheduler.timesteps):
         prev = int(t) - stride
         a_prev = alphas[prev] if prev >= 0 else scheduler.final_alpha_cumprod.to(device)
         a_t = alphas[int(t)]
         eps = unet(z.to(unet.dtype), t, context).sample.to(z.dtype)
-        x0 = (z - delta - (1 - a_prev).sqrt() * eps) / a_prev.sqrt()
+        x0 = (z - step_delta - (1 - a_prev).sqrt() * eps) / a_prev.sqrt()
         z = a_t.sqrt() * x0 + (1 - a_t).sqrt() * eps
     return z
 
@@ -154,6 +162,7 @@ def edit(
     scheduler = make_scheduler(components, "ddim")
     device = next(components.unet.parameters()).device
     scheduler.set_timesteps(settings.steps, device=device)
+    drifted = drift.DriftedScheduler(scheduler, delta, settings.inference_shift)
     embed = PromptTable(components, list(source_prompts) + list(target_prompts))
     out = []
     for start in progress(range(0, len(images), settings.batch_size), desc=desc):
@@ -168,8 +177,8 @@ def edit(
             zt = scheduler.add_noise(z0.to(device), drift.drifted_noise(noise, delta), t_start)
         else:
             timesteps = scheduler.timesteps
-            zt = ddim_invert(components, z0, embed.embeddings(source_prompts[start:stop]), delta, scheduler)
-        z = reverse_process(components, zt, timesteps, target, embed.uncond, delta, scheduler, settings.guidance_scale)
+            zt = ddim_invert(components, z0, embed.embeddings(source_prompts[start:stop]), delta, scheduler, settings.inference_shift)
+        z = reverse_process(components, zt, timesteps, target, embed.uncond, drifted, settings.guidance_scale)
         out.append(decode(components, z))
     return torch.cat(out)
 
@@ -186,6 +195,7 @@ def instruct_edit(
     image_guidance: float = 1.5,
     batch_size: int = 32,
     desc: str = "instruct-pix2pix",
+    inference_shift: str = "per_step",
 ) -> torch.Tensor:
     """InstructPix2Pix edits (N, 3, H, W) in [−1, 1]: ε = ε(∅,∅) + s_I·(ε(∅,I) − ε(∅,∅)) + s_T·(ε(T,I) − ε(∅,I))."""
     unet = components.unet
@@ -194,6 +204,7 @@ def instruct_edit(
     device = next(unet.parameters()).device
     scheduler = make_scheduler(components, "ddim")
     scheduler.set_timesteps(steps, device=device)
+    drifted = drift.DriftedScheduler(scheduler, delta, inference_shift)
     embed = PromptTable(components, instructions)
     uncond = embed.uncond.to(device, unet.dtype)
     out = []
@@ -203,12 +214,12 @@ def instruct_edit(
         text = embed.embeddings(instructions[start : start + n]).to(device, unet.dtype)
         context = torch.cat([text, uncond.expand(n, -1, -1), uncond.expand(n, -1, -1)])
         image = torch.cat([source, source, torch.zeros_like(source)])
-        z = drift.initial_latents(initial_noise(n, tuple(source.shape[1:]), seed, offset=start).to(device), delta, scheduler.init_noise_sigma)
+        z = drifted.initial_latents(initial_noise(n, tuple(source.shape[1:]), seed, offset=start).to(device))
         generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
         for t in scheduler.timesteps:
             model_in = torch.cat([scheduler.scale_model_input(torch.cat([z] * 3), t), image], dim=1).to(unet.dtype)
             e_full, e_image, e_none = unet(model_in, t, context).sample.to(z.dtype).chunk(3)
             eps = e_none + image_guidance * (e_image - e_none) + text_guidance * (e_full - e_image)
-            z = drift.drifted_step(scheduler, eps, t, z, delta, generator=generator)
+            z = drifted.step(eps, t, z, generator)
         out.append(decode(components, z))
     return torch.cat(out)

@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from . import drift
-from .drift import Delta
+from .drift import Delta, DriftedScheduler, FastDDIM
 from .encoding import PromptTable
 from .models import Components
 from .seeds import derive_seed
@@ -50,52 +49,14 @@ def denoise(
     guidance_scale: float,
     generator: torch.Generator | None = None,
     on_step: Callable[[int, torch.Tensor], None] | None = None,
+    inference_shift: str = "per_step",
 ) -> torch.Tensor:
     """Reverse process from z_T = noise + δ with the drifted step; returns z_0 (scaled latents)."""
     device = next(components.unet.parameters()).device
     scheduler.set_timesteps(steps, device=device)
-    latents = drift.initial_latents(noise.to(device), _on(delta, device), scheduler.init_noise_sigma)
-    return reverse_process(components, latents, scheduler.timesteps, cond, uncond, delta, scheduler, guidance_scale, generator, on_step)
-
-
-def _on(delta: Delta, device: torch.device) -> Delta:
-    return delta.to(device) if isinstance(delta, torch.Tensor) else delta
-
-
-class FastDDIM:
-    """Deterministic DDIM (η = 0) steps with every coefficient looked up before the loop.
-
-    ``DDIMScheduler.step`` indexes its CPU ``alphas_cumprod`` with the device timestep and
-    branches on it, which is two host–device syncs per step; here the per-step coefficients are
-    0-dim CPU tensors computed with diffusers' own expressions, so results are bit-identical to
-    ``scheduler.step`` and the GPU never waits. Other schedulers and settings keep ``scheduler.step``.
-    """
-
-    def __init__(self, scheduler, timesteps: torch.Tensor):
-        cfg = scheduler.config
-        stride = cfg.num_train_timesteps // scheduler.num_inference_steps
-        self.prediction_type = cfg.prediction_type
-        self.coefficients = {}
-        for t in timesteps.tolist():
-            alpha_t = scheduler.alphas_cumprod[t]
-            alpha_prev = scheduler.alphas_cumprod[t - stride] if t - stride >= 0 else scheduler.final_alpha_cumprod
-            beta_t = 1 - alpha_t
-            self.coefficients[t] = (alpha_t**0.5, beta_t**0.5, alpha_prev**0.5, (1 - alpha_prev) ** 0.5)
-
-    @staticmethod
-    def applies(scheduler) -> bool:
-        cfg = scheduler.config
-        return isinstance(scheduler, DDIMScheduler) and not cfg.thresholding and not cfg.clip_sample and cfg.prediction_type in ("epsilon", "v_prediction")
-
-    def step(self, model_output: torch.Tensor, t: int, sample: torch.Tensor) -> torch.Tensor:
-        sqrt_alpha, sqrt_beta, sqrt_alpha_prev, direction = self.coefficients[t]
-        if self.prediction_type == "epsilon":
-            x0 = (sample - sqrt_beta * model_output) / sqrt_alpha
-            eps = model_output
-        else:  # v_prediction
-            x0 = sqrt_alpha * sample - sqrt_beta * model_output
-            eps = sqrt_alpha * model_output + sqrt_beta * sample
-        return sqrt_alpha_prev * x0 + direction * eps
+    drifted = DriftedScheduler(scheduler, delta, inference_shift)
+    latents = drifted.initial_latents(noise.to(device))
+    return reverse_process(components, latents, scheduler.timesteps, cond, uncond, drifted, guidance_scale, generator, on_step)
 
 
 @torch.no_grad()
@@ -105,8 +66,7 @@ def reverse_process(
     timesteps: torch.Tensor,
     cond: torch.Tensor,
     uncond: torch.Tensor | None,
-    delta: Delta,
-    scheduler,
+    drifted: DriftedScheduler,
     guidance_scale: float,
     generator: torch.Generator | None = None,
     on_step: Callable[[int, torch.Tensor], None] | None = None,
@@ -115,24 +75,19 @@ def reverse_process(
     unet = components.unet
     device = next(unet.parameters()).device
     latents = latents.to(device)
-    delta = _on(delta, device)
     use_cfg = guidance_scale > 1.0 and uncond is not None
     context = torch.cat([uncond.expand(len(cond), -1, -1), cond]) if use_cfg else cond
     context = context.to(device, unet.dtype)
-    fast = FastDDIM(scheduler, timesteps) if FastDDIM.applies(scheduler) else None
-    for k, (t, t_int) in enumerate(zip(timesteps, timesteps.tolist())):
+    for k, (t, t_int) in enumerate(zip(timesteps, timesteps.tolist())):  # t_int: no host–device sync inside the step
         model_in = torch.cat([latents, latents]) if use_cfg else latents
-        model_in = scheduler.scale_model_input(model_in, t).to(unet.dtype)
+        model_in = drifted.scheduler.scale_model_input(model_in, t).to(unet.dtype)
         if model_in.is_cuda:  # a compiled UNet replaying CUDA graphs may reuse its last output's memory
             torch.compiler.cudagraph_mark_step_begin()
         eps = unet(model_in, t, context).sample.to(latents.dtype)
         if use_cfg:
             eps_uncond, eps_cond = eps.chunk(2)
             eps = eps_uncond + guidance_scale * (eps_cond - eps_uncond)
-        if fast is not None:
-            latents = drift.shift(fast.step(eps, t_int, latents), delta)
-        else:
-            latents = drift.drifted_step(scheduler, eps, t, latents, delta, generator=generator)
+        latents = drifted.step(eps, t_int, latents, generator)
         if on_step is not None:
             on_step(k, latents)
     return latents
@@ -156,6 +111,7 @@ def generate(
     guidance_scale: float = 3.0,
     batch_size: int = 32,
     desc: str = "sample",
+    inference_shift: str = "per_step",
 ) -> torch.Tensor:
     """Images (N, 3, H, W) in [−1, 1] for ``prompts`` at drift δ; image i's noise depends on (seed, i) only.
 
@@ -168,8 +124,9 @@ def generate(
     if isinstance(delta, (list, tuple)):
         deltas = [float(d) for d in delta]
         if not FastDDIM.applies(scheduler):
-            return torch.stack([generate(components, prompts, d, seed, scheduler_name, steps, guidance_scale, batch_size, desc=f"{desc} δ={d:+.3f}") for d in deltas])
-        return _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc)
+            return torch.stack([generate(components, prompts, d, seed, scheduler_name, steps, guidance_scale, batch_size, desc=f"{desc} δ={d:+.3f}",
+                                         inference_shift=inference_shift) for d in deltas])
+        return _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc, inference_shift)
     embed = PromptTable(components, prompts)
     shape = latent_shape(components)
     out = []
@@ -177,12 +134,13 @@ def generate(
         batch = list(prompts[start : start + batch_size])
         noise = initial_noise(len(batch), shape, seed, offset=start)
         generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
-        z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator)
+        z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator,
+                     inference_shift=inference_shift)
         out.append(decode(components, z0))
     return torch.cat(out)
 
 
-def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc) -> torch.Tensor:
+def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc, inference_shift) -> torch.Tensor:
     """All (δ, prompt) pairs in shared batches; valid only for deterministic samplers."""
     embed = PromptTable(components, prompts)
     shape = latent_shape(components)
@@ -193,6 +151,7 @@ def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance
         batch = pairs[start : start + batch_size]
         index = [i for _, i in batch]
         delta = torch.tensor([deltas[d] for d, _ in batch], dtype=noise.dtype).view(-1, 1, 1, 1)
-        z0 = denoise(components, noise[index], embed.embeddings([prompts[i] for i in index]), embed.uncond, delta, scheduler, steps, guidance_scale)
+        z0 = denoise(components, noise[index], embed.embeddings([prompts[i] for i in index]), embed.uncond, delta, scheduler, steps, guidance_scale,
+                     inference_shift=inference_shift)
         out.append(decode(components, z0))
     return torch.cat(out).view(len(deltas), len(prompts), *out[0].shape[1:])

@@ -60,21 +60,25 @@ def _settings_type(hint) -> type[Settings] | None:
 
 @dataclass(frozen=True)
 class Sampling(Settings):
-    """Text-to-image sampling (``sampling``): scheduler, steps, classifier-free guidance, batch size."""
+    """Text-to-image sampling (``sampling``): scheduler, steps, classifier-free guidance, batch size, and
+    where the inference δ enters (``drift.inference_shift``)."""
 
     scheduler: str
     steps: int
     guidance_scale: float
     batch_size: int
+    inference_shift: str
 
     @classmethod
     def from_config(cls, config: Mapping) -> Sampling:
         s = config["sampling"]
-        return cls(scheduler=s["scheduler"], steps=s["steps"], guidance_scale=s["guidance_scale"], batch_size=s["batch_size"])
+        return cls(scheduler=s["scheduler"], steps=s["steps"], guidance_scale=s["guidance_scale"], batch_size=s["batch_size"],
+                   inference_shift=config["drift"]["inference_shift"])
 
     def kwargs(self) -> dict[str, Any]:
         """Keywords of ``ldbench.sample.generate``."""
-        return {"scheduler_name": self.scheduler, "steps": self.steps, "guidance_scale": self.guidance_scale, "batch_size": self.batch_size}
+        return {"scheduler_name": self.scheduler, "steps": self.steps, "guidance_scale": self.guidance_scale, "batch_size": self.batch_size,
+                "inference_shift": self.inference_shift}
 
 
 @dataclass(frozen=True)
@@ -247,7 +251,7 @@ class ClassImagesSettings(Settings):
         prior = config["finetune"]["prior_preservation"]
         modality = config["datasets"][dataset]["modality"]
         sampling = Sampling(scheduler="ddim", steps=prior["steps"], guidance_scale=prior["guidance_scale"],
-                            batch_size=config["sampling"]["batch_size"])
+                            batch_size=config["sampling"]["batch_size"], inference_shift=config["drift"]["inference_shift"])
         return cls(prompt=prior["class_prompt"].format(modality=modality), n_images=prior["num_class_images"], sampling=sampling,
                    seed=config["seed"], performance=PerformanceSettings.from_config(config))
 
@@ -415,6 +419,7 @@ class EditSettings(Settings):
     guidance_scale: float = 3.0
     strength: float = 0.6  # SDEdit: fraction of the schedule the source is noised to
     batch_size: int = 32
+    inference_shift: str = "per_step"  # ``drift.inference_shift``: where δ enters the reverse steps
 
 
 @dataclass(frozen=True)
@@ -448,7 +453,8 @@ class CounterfactualSettings(Settings):
             pre = PreprocessSettings.from_config(config, dataset)
             truth = GroundTruthSettings(phantom=PhantomSettings.from_config(config, dataset), options=pre.options, image_size=pre.image_size)
         return cls(dataset=DatasetSettings.from_config(config, dataset), editor=editor, method=cf["method"], n_images=cf["n_images"],
-                   edit=EditSettings(steps=s["steps"], guidance_scale=s["guidance_scale"], strength=cf["strength"], batch_size=s["batch_size"]),
+                   edit=EditSettings(steps=s["steps"], guidance_scale=s["guidance_scale"], strength=cf["strength"], batch_size=s["batch_size"],
+                                      inference_shift=config["drift"]["inference_shift"]),
                    lpips_backbone=config["metrics"]["lpips_backbone"], ground_truth=truth, seed=config["seed"],
                    performance=PerformanceSettings.from_config(config))
 
@@ -469,6 +475,7 @@ class AgeingSettings(Settings):
     loss_target: str
     sampling_steps: int
     sampling_batch_size: int
+    inference_shift: str
     lpips_backbone: str | None
     seed: int
     training: Training
@@ -480,7 +487,7 @@ class AgeingSettings(Settings):
         return cls(modality=config["datasets"][dataset]["modality"], variant=ld, steps=a["steps"], batch_size=a["batch_size"], lr=a["lr"],
                    n_images=a["n_images"], text_guidance=a["text_guidance"], image_guidance=a["image_guidance"], delta=delta,
                    loss_target=loss_target, sampling_steps=config["sampling"]["steps"], sampling_batch_size=config["sampling"]["batch_size"],
-                   lpips_backbone=config["metrics"]["lpips_backbone"], seed=config["seed"], training=Training.from_config(config))
+                   inference_shift=config["drift"]["inference_shift"], lpips_backbone=config["metrics"]["lpips_backbone"], seed=config["seed"], training=Training.from_config(config))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..drift import INFERENCE_SHIFT_TEXT
 from ..methods import method_title
 from ..utils import LdbenchError, read_json
 from .render import write_table
@@ -30,6 +31,9 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
         if missing:
             raise LdbenchError(f"{folder}/grid.csv lacks column(s) {sorted(missing)}: written by an older ldbench; rerun drift_search")
         chosen = read_json(Path(folder) / "chosen.json")
+        if chosen.get("inference_shift") not in INFERENCE_SHIFT_TEXT:
+            raise LdbenchError(f"{folder}/chosen.json: inference_shift must be one of {sorted(INFERENCE_SHIFT_TEXT)}, got "
+                               f"{chosen.get('inference_shift')!r} (drift_search writes it; rerun it for results older than this field)")
         if chosen.get("selection") not in SELECTION_NAMES:
             raise LdbenchError(f"{folder}/chosen.json: selection must be one of {sorted(SELECTION_NAMES)}, got {chosen.get('selection')!r} "
                                "(drift_search writes it; rerun it for results older than this field)")
@@ -41,18 +45,19 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
                                f"rerun it for results older than these fields)")
         frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
                                   train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"],
-                                  steps=int(chosen["sampling_steps"]), selection=chosen["selection"],
+                                  steps=int(chosen["sampling_steps"]), selection=chosen["selection"], shift=chosen["inference_shift"],
                                   **{"lambda": chosen["lambda"]}))
     if not frames:
         raise LdbenchError("no δ grid-search results to tabulate")
     frame = pd.concat(frames, ignore_index=True)
-    for column, what in (("steps", "sampling step counts"), ("selection", "selection scores")):
+    for column, what in (("steps", "sampling step counts"), ("selection", "selection scores"), ("shift", "inference shifts")):
         if frame[column].nunique() > 1:
             raise LdbenchError(f"δ grid searches used different {what} {sorted(frame[column].unique())}; their choices are not comparable")
     table = frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "energy", "paired_l1", "l_in", "l_out", "score",
                    "fid_domain", "n", "chosen", "lambda"]]
     table.attrs["steps"] = int(frame["steps"].iloc[0])
     table.attrs["selection"] = frame["selection"].iloc[0]
+    table.attrs["inference_shift"] = frame["shift"].iloc[0]
     return table
 
 
@@ -76,7 +81,7 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
             f"the real test split; * marks the δ chosen: the lowest L(δ) = {lam:g}·ℓ_o + ℓ_in with ℓ_in = {SELECTION_NAMES[selection]} "
             f"(drift.selection; ℓ_o: the real-data classifier's BCE on the prompt's labels). "
             f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_deltas}; at inference "
-            f"δ is added at each of the {frame.attrs['steps']} reverse steps. LD loss target: what the denoiser regressed while fine-tuning with "
+            f"(drift.inference_shift: {frame.attrs['inference_shift']}) {INFERENCE_SHIFT_TEXT[frame.attrs['inference_shift']].format(steps=frame.attrs['steps'])}. LD loss target: what the denoiser regressed while fine-tuning with "
             f"LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
             f"n = {int(frame['n'].iloc[0])} samples per δ.")
     write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per LD model", note)

@@ -70,7 +70,8 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     sources = load_images(rows["image_young"])
     edited = to_gray_uint8(instruct_edit(components, sources, [instruction(r, modality) for r in rows.to_dict("records")], delta,
                                          derive_seed(settings.seed, "ageing", "edit"), steps=settings.sampling_steps, text_guidance=settings.text_guidance,
-                                         image_guidance=settings.image_guidance, batch_size=settings.sampling_batch_size))
+                                         image_guidance=settings.image_guidance, batch_size=settings.sampling_batch_size,
+                                         inference_shift=settings.inference_shift))
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
     lpips = lpips_or_none(settings.lpips_backbone)
     per_image = pd.DataFrame([{
@@ -85,7 +86,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
         "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": train_settings.steps, "lr": train_settings.lr,
         "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
-        "sampling_steps": settings.sampling_steps, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
+        "sampling_steps": settings.sampling_steps, "inference_shift": settings.inference_shift, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
         "seed": settings.seed, "ground_truth": "the subject's later visit (real follow-up scan)",
         "lpips": lpips_status(lpips),
     }

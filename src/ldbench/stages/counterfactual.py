@@ -96,7 +96,8 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
             edited_u8, back_u8 = to_gray_uint8(edited), to_gray_uint8(back)
             p_edit = predict(classifier, gray_uint8_to_unit(edited_u8))[:, column]
             for i in range(len(rows)):
-                rec = {"task": task.name, "ld": ld, "delta": deltas[ld], "image": rows["image"][i],
+                rec = {"task": task.name, "ld": ld, "delta": deltas[ld], "inference_shift": edit_settings.inference_shift,
+                       "sampling_steps": edit_settings.steps, "image": rows["image"][i],
                        "ssim_to_source": ssim(source_u8[i], edited_u8[i]), "psnr_to_source": psnr(source_u8[i], edited_u8[i]),
                        "p_target_source": float(p_source[i] if task.target_value else 1 - p_source[i]),
                        "p_target_edit": float(p_edit[i] if task.target_value else 1 - p_edit[i]),

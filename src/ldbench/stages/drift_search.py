@@ -86,6 +86,7 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
         "selection": settings.selection, "criterion": f"L(δ) = λ·BCE(real-data classifier, prompt labels) + {SELECTION_TEXT[settings.selection]}",
         "n_samples": len(prompts), "split": "val", "seed": settings.seed,
         "sampling_steps": settings.sampling.steps, "scheduler": settings.sampling.scheduler,
+        "inference_shift": settings.sampling.inference_shift,
         # what the model was fine-tuned with, for the δ ablation's rows
         "model": str(model_dir), "train_delta": meta["train_delta"], "loss_target": meta["training"]["loss_target"],
     }

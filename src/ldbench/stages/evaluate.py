@@ -159,6 +159,7 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     result = {
         **_distances(settings, real["test"], fake_f, "model"),
         "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": float(fake["delta"].iloc[0]),
+        **_inference_drift(fake, samples_csv),
         **_provenance(settings, extractor.description, extractor.resize),
     }
     log.info("FID %.3f [%.3f, %.3f]  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], *result["fid_ci95"], result["kid"],
@@ -168,6 +169,14 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
         result["ld_effect"] = ld_effect(settings, real["test"], fake_f, load_features(baseline[0])["generated"], read_json(baseline[1])["delta"])
     write_json(out_json, result)
     return result
+
+
+def _inference_drift(samples: pd.DataFrame, path: Path) -> dict:
+    """Where the set's δ entered and over how many steps, as ``synthesize`` recorded it."""
+    missing = {"inference_shift", "sampling_steps"} - set(samples.columns)
+    if missing:
+        raise LdbenchError(f"{path} lacks {sorted(missing)}: written by an older ldbench; re-run synthesize")
+    return {"inference_shift": str(samples["inference_shift"].iloc[0]), "sampling_steps": int(samples["sampling_steps"].iloc[0])}
 
 
 def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, train_images: pd.Series, closest: int = 8) -> dict:

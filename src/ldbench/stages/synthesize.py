@@ -52,5 +52,7 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
         table.insert(0, "image", [str(out_dir / "images" / n) for n in names])
         table.insert(1, "prompt", prompts)
         table["delta"] = delta
+        table["inference_shift"] = settings.sampling.inference_shift
+        table["sampling_steps"] = settings.sampling.steps
         table["source_subject"] = table.pop("subject")
         write_csv(tmp / "samples.csv", table)

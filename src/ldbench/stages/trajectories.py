@@ -46,11 +46,12 @@ def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], ch
         embed = PromptTable(components, prompts)
         denoise(components, noise, embed.embeddings(prompts), embed.uncond, deltas[ld],
                 make_scheduler(components, sampling.scheduler), steps, sampling.guidance_scale,
-                torch.Generator().manual_seed(derive_seed(settings.seed, "trajectories", "step_noise")), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()))
+                torch.Generator().manual_seed(derive_seed(settings.seed, "trajectories", "step_noise")), on_step=lambda _k, z, kept=kept: kept.append(z.detach().cpu().clone()), inference_shift=sampling.inference_shift)
         latents = torch.stack(kept)  # (steps, n, C, h, w)
         arrays[f"lat_{ld}"] = latents.numpy()
         arrays[f"img_{ld}"] = torch.stack([decode(components, latents[k]) for k in decode_at]).numpy().astype(np.float16)
         log.info("%s: %d trajectories at δ=%+.3f", ld, len(prompts), deltas[ld])
-    arrays.update(deltas=np.array([deltas["noLD"], deltas["LD"]]), decoded_steps=np.array(decode_at), steps=np.array(steps))
+    arrays.update(deltas=np.array([deltas["noLD"], deltas["LD"]]), decoded_steps=np.array(decode_at), steps=np.array(steps),
+                  inference_shift=np.array(sampling.inference_shift))
     with atomic_path(Path(out_npz)) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **arrays)
