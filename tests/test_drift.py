@@ -105,6 +105,25 @@ def test_fast_ddim_path_with_a_shift_equals_diffusers_step_plus_the_shift(mode):
         assert torch.allclose(sample, reference, atol=1e-5)
 
 
+def _output_shift(steps: int, mode: str, delta: float = 0.01) -> float:
+    """Output mean / δ of DDIM with the ideal denoiser of unit-variance latents, E[ε | z_t] = √(1 − ᾱ_t) z_t, from z_T = 0 + δ."""
+    scheduler = DDIMScheduler(**SD_SCHEDULER, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    scheduler.set_timesteps(steps)
+    drifted = drift.DriftedScheduler(scheduler, delta, mode)
+    z = drifted.initial_latents(torch.zeros(1, dtype=torch.float64))
+    for t in scheduler.timesteps:
+        z = drifted.step((1 - scheduler.alphas_cumprod[int(t)]).sqrt() * z, int(t), z)
+    return float(z) / delta
+
+
+def test_what_a_delta_means_depends_on_the_step_count_only_under_per_step():
+    """per_step moves the output by about Nδ (20δ at 20 steps, 50δ at 50); initial by about δ; per_step_total by
+    about 2δ (z_T's δ plus δ spread over the steps) at any N."""
+    assert _output_shift(20, "per_step") == pytest.approx(20, rel=0.05) and _output_shift(50, "per_step") == pytest.approx(50, rel=0.05)
+    assert _output_shift(20, "initial") == pytest.approx(1, rel=0.1) and _output_shift(50, "initial") == pytest.approx(1, rel=0.1)
+    assert _output_shift(20, "per_step_total") == pytest.approx(_output_shift(50, "per_step_total"), rel=0.05)
+
+
 def test_per_step_total_adds_delta_in_all_whatever_the_step_count():
     """With a denoiser that predicts no change the per-step shifts are the whole effect: Nδ, 0 or δ."""
     for steps in (5, 20, 50):

@@ -16,9 +16,9 @@ implemented by adding δ_step to the scheduler's ``prev_sample``: for DDPM ``pre
 so ``prev_sample + δ_step`` is a draw from N(μ + δ_step, Σ); for deterministic DDIM it is μ + δ_step.
 Where δ enters is ``drift.inference_shift`` (:data:`INFERENCE_SHIFTS`):
 
-* ``per_step``: Eq. 4 read literally, δ_step = δ at every step. The shift accumulates: with an
-  ideal denoiser the output mean moves by about 12δ at 20 DDIM steps and 31δ at 50, so a δ value
-  means something else at each step count.
+* ``per_step``: Eq. 4 read literally, δ_step = δ at every step. The shift accumulates: with the
+  ideal denoiser of unit-variance latents the DDIM output moves by about Nδ after N steps, so a δ
+  value means something else at each step count (tests/test_drift.py).
 * ``initial``: z_T ~ N(δ, I) only, δ_step = 0.
 * ``per_step_total``: δ_step = δ / N over the N steps of the schedule, so the steps add δ in all
   whatever N (an edit that runs a tail of k steps adds k·δ/N).
