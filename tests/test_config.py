@@ -25,7 +25,8 @@ def test_default_config_parses(workdir):
     [
         ({"finetune": {"stepz": 3}}, "stepz"),  # unknown key
         ({"finetune": {"steps": "many"}}, "'many' is not of type 'integer'"),  # wrong type
-        ({"drift": {"grid": [0.0, 5.0]}}, "5.0 is greater than the maximum of 1"),  # out of range
+        ({"drift": {"grid": {"per_step": [0.0, 5.0]}}}, "5.0 is greater than the maximum of 1"),  # out of range
+        ({"drift": {"grid": [0.0, 0.05]}}, "drift.grid: [0.0, 0.05] is not of type 'object'"),  # one grid for every mode
         ({"sampling": {"scheduler": "euler"}}, "'euler' is not one of ['ddim', 'ddpm']"),  # not allowed
         ({"datasets": {"brain": {"split": {"train": 0.5, "val": 0.1, "test": 0.1}}}}, "datasets.brain.split"),
         ({"datasets": {"cxr": {"source": "chexpert"}}}, "datasets.cxr.root"),

@@ -35,7 +35,7 @@ def test_classifier_term_leaves_out_rows_outside_the_task(tiny_components, tmp_p
     generated = torch.rand(2, len(diagnoses), 3, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
     monkeypatch.setattr(stage, "generate", lambda *args, **kwargs: generated)
     config = load_config([REPO / "config.yaml"])
-    config["drift"].update(grid=[0.0, 0.05], n_samples=len(diagnoses))
+    config["drift"].update(grid={**config["drift"]["grid"], "per_step": [0.0, 0.05]}, n_samples=len(diagnoses))
     settings = DriftSearchSettings.from_config(config, "brain")
     stage.drift_search(settings, tmp_path / "model", tmp_path / "slices.csv", tmp_path / "clf.pt", tmp_path / "grid.csv",
                        tmp_path / "chosen.json", tmp_path / "sweep.npz")

@@ -14,9 +14,9 @@ import pytest
 import torch
 from diffusers import DDIMScheduler
 
+from ldbench.drift import FastDDIM
 from ldbench.methods import MethodConfig, get_strategy
 from ldbench.runtime import Performance, prepare_for_inference
-from ldbench.drift import FastDDIM
 from ldbench.sample import generate
 from ldbench.settings import PerformanceSettings
 from ldbench.train import TrainSettings, train

@@ -354,7 +354,7 @@ class DriftSearchSettings(Settings):
     def from_config(cls, config: Mapping, dataset: str) -> DriftSearchSettings:
         d = config["drift"]
         return cls(dataset=DatasetSettings.from_config(config, dataset), task=ClassifierTask.from_config(config, dataset),
-                   grid=tuple(d["grid"]), n_samples=d["n_samples"], classifier_weight=d["lambda"], selection=d["selection"],
+                   grid=tuple(d["grid"][d["inference_shift"]]), n_samples=d["n_samples"], classifier_weight=d["lambda"], selection=d["selection"],
                    sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
 
 

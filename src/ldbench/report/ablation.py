@@ -71,7 +71,7 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
     shown = frame.assign(cell=frame.apply(cell, axis=1), loss_target=order)
     index = ["dataset", "method", "loss_target"]
     wide = shown.pivot_table(index=index, columns="delta", values="cell", aggfunc="first", observed=True).reset_index()
-    wide.columns = ["dataset", "method", "LD loss target"] + [f"δ = {d:+.2f}" for d in wide.columns[len(index):]]
+    wide.columns = ["dataset", "method", "LD loss target"] + [f"δ = {d:+g}" for d in wide.columns[len(index):]]
     lam = float(frame["lambda"].iloc[0])
     train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()))
     selection = frame.attrs["selection"]

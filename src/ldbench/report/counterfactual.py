@@ -52,7 +52,7 @@ def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.Da
 def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     shown = frame[["dataset", "editor", "task", "LD", "delta", "n"]].copy()
     shown["LD"] = np.where(frame["LD"], "yes", "no")
-    shown["delta"] = frame["delta"].map(lambda d: f"{d:+.2f}")
+    shown["delta"] = frame["delta"].map(lambda d: f"{d:+g}")
     shown = shown.rename(columns={"delta": "δ"})
     for column in columns:
         digits = 2 if column.startswith("psnr") else 3
@@ -120,7 +120,7 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
                 ax.imshow(img)
             if r == 0:
                 ax.set_title(titles[c], fontsize=8)
-        axes[r, 0].set_ylabel(name.replace(" → ", " →\n") + f"\n(LD: δ = {delta:+.2f})", fontsize=7)
+        axes[r, 0].set_ylabel(name.replace(" → ", " →\n") + f"\n(LD: δ = {delta:+g})", fontsize=7)
     fig.suptitle(f"Counterfactuals by {editor_name}: added intensity green, removed red", fontsize=9)
     save_figure(fig, png, dpi)
 
@@ -157,13 +157,13 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path) -> N
     frame = pd.DataFrame(rows)
     shown = frame[["dataset", "editor", "n"]].copy()
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
-    shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+.2f}"))
+    shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["years"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
     for column, label in AGEING_MEANS.items():
         digits = 2 if column.startswith("psnr") else 3
         shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
     some = summaries[0]
-    trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+.2f}" for s in summaries)
+    trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries)
     note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
             "subject's later visit (the real follow-up). 'L1 unedited→follow-up' is what leaving the scan unedited scores. "
             f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "

@@ -38,7 +38,7 @@ def delta_sweep(sweeps: Mapping[str, Path], method: str, png: Path, rows: int = 
         ax.imshow(np.concatenate(strips, axis=0), cmap="gray", vmin=0, vmax=255)
         w = images.shape[-1]
         ax.set_xticks([w / 2 + w * c for c in range(len(deltas) + 1)])
-        ax.set_xticklabels(["real"] + [f"δ={d:+.2f}" for d in deltas], fontsize=8)
+        ax.set_xticklabels(["real"] + [f"δ={d:+g}" for d in deltas], fontsize=8)
         ax.set_yticks([])
         ax.set_title(f"{dataset}: {method_title(method)} + LD, identical noise per row", fontsize=9)
     save_figure(fig, png, dpi)
@@ -58,7 +58,7 @@ def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], dataset
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if m == 0:
-                    ax.set_title(f"{dataset} – {'with' if ld == 'LD' else 'without'} LD (δ={table['delta'].iloc[0]:+.2f})", fontsize=8)
+                    ax.set_title(f"{dataset} – {'with' if ld == 'LD' else 'without'} LD (δ={table['delta'].iloc[0]:+g})", fontsize=8)
                 if d == 0 and j == 0:
                     ax.set_ylabel(method_title(method), fontsize=8, rotation=0, ha="right", va="center")
     fig.tight_layout()
@@ -78,7 +78,7 @@ def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Pat
         with np.load(path) as blob:
             t = {k: blob[k] for k in blob.files}
         delta_ld = float(t["deltas"][1])
-        labels = {"noLD": "without LD (δ=0)", "LD": f"with LD (δ={delta_ld:+.2f})"}
+        labels = {"noLD": "without LD (δ=0)", "LD": f"with LD (δ={delta_ld:+g})"}
         ax = axes[r, 0]
         steps = np.arange(1, int(t["steps"]) + 1)
         for ld in ("noLD", "LD"):
