@@ -9,6 +9,7 @@ from ldbench.config import validate_config
 from ldbench.gpus import visible_gpus
 from ldbench.settings import (
     AgeingSettings,
+    BaseSweepSettings,
     ClassImagesSettings,
     ClassifySettings,
     CounterfactualSettings,
@@ -211,6 +212,7 @@ def paper_outputs():
     return [
         multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
         multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
+        multiext("results/paper/fig2_delta_sweep_base", ".png", ".pdf"),
         multiext("results/paper/fig5_samples_per_method", ".png", ".pdf"),
         expand("results/figures/data_{dataset}.png", dataset=DATASETS),
         "results/paper/paper_comparison.md",

@@ -30,6 +30,30 @@ rule drift_search:
         "../workflow_scripts/drift_search.py"
 
 
+rule base_delta_sweep:
+    input:
+        base=base_model_input,
+    output:
+        "results/drift/base/sweep.npz",
+    log:
+        "results/logs/base_delta_sweep/base.log",
+    benchmark:
+        "results/benchmarks/base_delta_sweep/base.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(BaseSweepSettings),
+        base_model=base_model_path(),
+        code=code_stamp("ldbench.stages.base_sweep"),
+    script:
+        "../workflow_scripts/base_delta_sweep.py"
+
+
 rule trajectories:
     input:
         unpack(model_pair()),

@@ -116,9 +116,15 @@ rule fig2_delta_sweep:
             dataset=DATASETS,
             method=RPS["method"],
         ),
+        base="results/drift/base/sweep.npz",
     output:
         report(
             multiext("results/paper/fig2_delta_sweep", ".png", ".pdf"),
+            caption="../report/fig2.rst",
+            category="Figures",
+        ),
+        report(
+            multiext("results/paper/fig2_delta_sweep_base", ".png", ".pdf"),
             caption="../report/fig2.rst",
             category="Figures",
         ),

@@ -31,6 +31,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
+    assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
@@ -102,7 +103,8 @@ def test_slurm_profile_resources(tmp_path):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
-    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "synthesize", "train_classifier", "counterfactual", "trajectories", "ageing"):
+    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "base_delta_sweep", "synthesize", "train_classifier",
+                 "counterfactual", "trajectories", "ageing"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)

@@ -48,7 +48,7 @@ def test_table1_is_complete_and_finite(smoke_runs):
 
 def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     workdir = smoke_runs[0]
-    for png in ("results/paper/fig_metric_vs_n.png", "results/paper/fig_memorisation.png", "results/paper/fig2_delta_sweep.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
+    for png in ("results/paper/fig_metric_vs_n.png", "results/paper/fig_memorisation.png", "results/paper/fig2_delta_sweep.png", "results/paper/fig2_delta_sweep_base.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
         assert (workdir / png).stat().st_size > 10_000, png
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
     assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
@@ -105,7 +105,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
     for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation", "table_ageing",
-                 "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig5_samples_per_method"):
+                 "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig2_delta_sweep_base", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened
     comparison = (workdir / "results/paper/paper_comparison.md").read_text()

@@ -8,10 +8,11 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
-from ldbench.report.figures import delta_sweep
+from ldbench.report.figures import base_delta_sweep, delta_sweep
 from ldbench.settings import FigureSettings
 
 with stage(snakemake, FigureSettings) as figure:
     p = snakemake.params
     delta_sweep(dict(zip(p.datasets, map(Path, snakemake.input.sweeps))), p.method, Path(snakemake.output[0]),
                 rows=figure.options["rows"], dpi=figure.dpi)
+    base_delta_sweep(Path(snakemake.input.base), Path(snakemake.output[2]), dpi=figure.dpi)

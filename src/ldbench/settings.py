@@ -359,6 +359,23 @@ class DriftSearchSettings(Settings):
 
 
 @dataclass(frozen=True)
+class BaseSweepSettings(Settings):
+    """``base_delta_sweep``: natural-image prompts on the base model at every δ of each mode's grid (Fig. 2)."""
+
+    prompts: tuple[str, ...]
+    grids: dict[str, tuple[float, ...]]
+    sampling: Sampling
+    seed: int
+    performance: PerformanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> BaseSweepSettings:
+        return cls(prompts=tuple(config["figures"]["delta_sweep"]["base_prompts"]),
+                   grids={mode: tuple(grid) for mode, grid in config["drift"]["grid"].items()},
+                   sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
+
+
+@dataclass(frozen=True)
 class SampleSetSettings(Settings):
     """A stage that samples ``n_images`` prompts of a dataset with the ``sampling`` settings."""
 

@@ -44,6 +44,27 @@ def delta_sweep(sweeps: Mapping[str, Path], method: str, png: Path, rows: int = 
     save_figure(fig, png, dpi)
 
 
+def base_delta_sweep(sweep: Path, png: Path, dpi: int = 150) -> None:
+    """Paper Fig. 2's setting: the base model on natural-image prompts, one panel per ``drift.inference_shift``
+    mode, identical noise per row, one column per δ of that mode's grid."""
+    from ..drift import INFERENCE_SHIFT_TEXT, INFERENCE_SHIFTS
+
+    blob = np.load(sweep)
+    prompts, steps = [str(p) for p in blob["prompts"]], int(blob["steps"])
+    fig, axes = plt.subplots(len(INFERENCE_SHIFTS), 1, figsize=(8, 1.3 * len(prompts) * len(INFERENCE_SHIFTS) + 0.6), squeeze=False)
+    for ax, mode in zip(axes[:, 0], INFERENCE_SHIFTS):
+        images, deltas = blob[f"images_{mode}"], blob[f"deltas_{mode}"]  # (δ, prompt, H, W, 3)
+        rows = [np.concatenate(list(images[:, i]), axis=1) for i in range(images.shape[1])]
+        ax.imshow(np.concatenate(rows, axis=0))
+        h, w = images.shape[2:4]
+        ax.set_xticks([w / 2 + w * c for c in range(len(deltas))])
+        ax.set_xticklabels([f"δ={d:+g}" for d in deltas], fontsize=8)
+        ax.set_yticks([h / 2 + h * r for r in range(len(prompts))])
+        ax.set_yticklabels([p.removeprefix("a photo of ") for p in prompts], fontsize=7)
+        ax.set_title(f"base model, inference_shift = {mode}: {INFERENCE_SHIFT_TEXT[mode].format(steps=steps)}", fontsize=8)
+    save_figure(fig, png, dpi)
+
+
 def samples_per_method(sample_csvs: Mapping[tuple[str, str, str], Path], datasets: Sequence[str], methods: Sequence[str], png: Path,
                        per_cell: int = 4, dpi: int = 150) -> None:
     """Paper Figs. 4–5: samples per fine-tuning method, without (left) and with (right) LD."""

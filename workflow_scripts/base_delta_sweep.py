@@ -1,0 +1,13 @@
+"""Rule base_delta_sweep: the base model sampled at every δ of each inference_shift mode (paper Fig. 2's setting)."""
+
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
+
+from ldbench.settings import BaseSweepSettings
+from ldbench.stages.base_sweep import base_delta_sweep
+
+with stage(snakemake, BaseSweepSettings) as settings:
+    base_delta_sweep(settings, snakemake.params.base_model, snakemake.output[0])
