@@ -1,5 +1,6 @@
 # Classifiers on real, synthetic and real+synthetic training data; AUC on the real test split.
-# The real-data classifier is also the domain feature extractor for FID/KID and the δ search.
+# The real-data classifier also scores edits and the δ search's classifier term; FID/KID use the
+# evaluator network (rules/evaluate.smk), never a classifier that is reported.
 
 
 rule train_classifier:

@@ -15,6 +15,7 @@ from ldbench.settings import (
     CounterfactualSettings,
     DriftSearchSettings,
     EvaluateSettings,
+    EvaluatorSettings,
     FigureSettings,
     FinetuneSettings,
     LatentsSettings,

@@ -28,6 +28,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["drift_search"] == 2 * (n_methods + 1)  # every LD model, the loss-target ablation's included
     assert counts["synthesize"] == counts["evaluate"] == 2 * 2 * n_methods
     assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
+    assert counts["train_evaluator"] == 2  # the evaluation-only feature network, once per dataset
     assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set
     assert counts["counterfactual"] == 2 * 3  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
@@ -103,7 +104,7 @@ def test_slurm_profile_resources(tmp_path):
     workdir = prepare_workdir(tmp_path)
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
-    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "base_delta_sweep", "synthesize", "train_classifier",
+    for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "base_delta_sweep", "train_evaluator", "synthesize", "train_classifier",
                  "counterfactual", "trajectories", "ageing"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
@@ -111,3 +112,18 @@ def test_slurm_profile_resources(tmp_path):
     for rule in ("make_phantoms", "preprocess", "real_features", "evaluate"):
         r = resources[rule]
         assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)
+
+
+def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path):
+    """FID / KID / precision–recall read the evaluator; the evaluator feeds nothing but them. The real-data
+    classifier (reported in Table 1, consulted by the δ search, scoring edits) feeds no metric of Table 1."""
+    out = snakemake(prepare_workdir(tmp_path), "-n", "--workflow-profile", "none").stdout
+    inputs: dict[str, list[str]] = {}
+    for block in re.findall(r"^rule (\w+):\n((?:    .*\n)+)", out, re.MULTILINE):
+        rule, body = block
+        line = re.search(r"^    input: (.*)$", body, re.MULTILINE)
+        inputs.setdefault(rule, []).append(line.group(1) if line else "")
+    readers = {rule for rule, lines in inputs.items() if any("results/evaluator/" in line for line in lines)}
+    assert readers == {"real_features", "evaluate"}
+    for rule in ("real_features", "evaluate"):
+        assert not any("results/classifiers/" in line for line in inputs[rule]), inputs[rule]

@@ -43,7 +43,7 @@ def test_table1_is_complete_and_finite(smoke_runs):
     memorised = pd.read_csv(smoke_runs[0] / "results/paper/table_memorisation.csv")
     assert len(memorised) == 2 * 4 * 2 and memorised["pixel_fraction_below"].between(0, 1).all()
     md = (smoke_runs[0] / f"{TABLE}.md").read_text()
-    assert "FID (domain features)" in md and md.count("\n| ") == 2 + 8 + 4  # header, rule, models, data-utility rows
+    assert "FID (evaluator features)" in md and md.count("\n| ") == 2 + 8 + 4  # header, rule, models, data-utility rows
 
 
 def test_every_stage_left_its_outputs_and_logs(smoke_runs):

@@ -58,7 +58,7 @@ def _images(folder, n, seed, shift=0):
 
 def _settings(weights, choice="auto"):
     return EvaluateSettings(feature_extractor=choice, inception_weights=str(weights) if weights else None, kid_subset_size=4,
-                            kid_subsets=5, interval_draws=4, n_generated=6, classifier_arch="small_cnn", seed=0)
+                            kid_subsets=5, interval_draws=4, n_generated=6, prdc_k=2, seed=0)
 
 
 def test_inception_features_through_clean_fid(tmp_path, inception_file):
@@ -86,15 +86,16 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
     fake = _images(tmp_path / "fake", 6, 1, shift=40)
     slices = pd.DataFrame({"image": real + pool, "subject": range(14), "age": 70, "sex": "F", "split": ["test"] * 6 + ["train"] * 8, "prompt": "p"})
     slices.to_csv(tmp_path / "slices.csv", index=False)
-    pd.DataFrame({"image": fake, "delta": 0.05}).to_csv(tmp_path / "samples.csv", index=False)
+    pd.DataFrame({"image": fake, "delta": 0.05, "inference_shift": "per_step", "sampling_steps": 20}).to_csv(tmp_path / "samples.csv", index=False)
     settings = _settings(inception_file)
-    floor = real_features(settings, tmp_path / "slices.csv", tmp_path / "no_classifier.pt", tmp_path / "real.npz", tmp_path / "floor.json")
+    floor = real_features(settings, tmp_path / "slices.csv", tmp_path / "no_evaluator.pt", tmp_path / "real.npz", tmp_path / "floor.json")
     assert floor["n_pool"] == 6 and floor["n_real"] == 6 and "disjoint" in floor["real_floor"]  # the pool at the generated set's size
-    result = evaluate(settings, tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "real.npz", tmp_path / "no_classifier.pt",
+    result = evaluate(settings, tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "real.npz", tmp_path / "no_evaluator.pt",
                       tmp_path / "m.json", tmp_path / "m.npz")
     assert calls == [str(inception_file)] * 4  # test, pool, train, generated
     assert result["feature_extractor"].startswith("inception: clean-fid InceptionV3")
-    assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0
+    assert "299" in result["resize"] and result["n_real"] == 6 and result["fid"] > 0 and result["inference_shift"] == "per_step"
+    assert set(result["prdc"]) >= {"precision", "recall", "density", "coverage"} and 0 <= result["prdc"]["coverage"] <= 1
     assert result["fid_ci95"][0] <= result["fid"] <= result["fid_ci95"][1] and "half-samples" in result["interval"]
 
     from ldbench.metrics import Interval
@@ -112,7 +113,7 @@ def test_evaluate_uses_and_labels_the_inception_path(tmp_path, inception_file, m
 def test_evaluate_refuses_real_features_of_another_extractor(tmp_path, inception_file):
     from ldbench.stages.evaluate import save_features
 
-    save_features(tmp_path / "real.npz", "domain: penultimate layer of the real-data small_cnn classifier", test=np.zeros((4, 8)), pool=np.zeros((4, 8)))
+    save_features(tmp_path / "real.npz", "evaluator: an older network", test=np.zeros((4, 8)), pool=np.zeros((4, 8)))
     pd.DataFrame({"image": _images(tmp_path / "fake", 3, 1), "delta": 0.0}).to_csv(tmp_path / "samples.csv", index=False)
     with pytest.raises(LdbenchError, match="re-run real_features"):
         evaluate(_settings(inception_file), tmp_path / "samples.csv", tmp_path / "slices.csv", tmp_path / "real.npz", tmp_path / "x.pt",
@@ -120,9 +121,9 @@ def test_evaluate_refuses_real_features_of_another_extractor(tmp_path, inception
 
 
 def test_extractor_choice_and_bad_weights(tmp_path):
-    assert feature_extractor(_settings(None)) == "domain"
+    assert feature_extractor(_settings(None)) == "evaluator"
     assert feature_extractor(_settings("x.pt")) == "inception"
-    assert feature_extractor(_settings("x.pt", "domain")) == "domain"
+    assert feature_extractor(_settings("x.pt", "evaluator")) == "evaluator"
     with pytest.raises(LdbenchError, match="inception_weights is not set"):
         feature_extractor(_settings(None, "inception"))
     from ldbench.metrics import inception_features

@@ -20,7 +20,8 @@ def _write(path, obj):
 
 def _metrics(fid, delta, **extra):
     return {"fid": fid, "fid_ci95": [fid - 1, fid + 1], "kid": 0.01, "kid_ci95": [0.008, 0.012], "n_generated": 10, "n_real": 8,
-            "delta": delta, "feature_extractor": "domain: penultimate", "interval": "half-sampling", **extra}
+            "delta": delta, "feature_extractor": "evaluator: multi-task", "interval": "half-sampling",
+            "prdc": {"precision": 0.8, "recall": 0.6, "density": 0.9, "coverage": 0.7, "nearest_k": 5}, **extra}
 
 
 def _effect(delta_fid, low, high):
@@ -62,8 +63,9 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     assert csv.shape[0] == len(frame)
     assert {"FID", "KID", "AUC"} <= set(csv.columns)
     md = (tmp_path / "table1.md").read_text()
-    assert "FID (domain features)" in md and "12.50 [11.50, 13.50] / 0.0100 [0.0080, 0.0120] / 0.600 [0.500, 0.700]" in md and "Real + synthetic" in md
-    assert "| Real data | – | 3.00 [2.00, 4.00] / 0.0100 [0.0080, 0.0120] / 0.900 [0.800, 1.000] |" in md  # the real floor at equal n
+    assert "FID (evaluator features)" in md and "12.50 [11.50, 13.50] / 0.0100 [0.0080, 0.0120] / 0.600 [0.500, 0.700]" in md and "Real + synthetic" in md
+    assert "| Real data | – | 3.00 [2.00, 4.00] / 0.0100 [0.0080, 0.0120] / 0.900 [0.800, 1.000] | 0.80 / 0.60 / 0.90 / 0.70 |" in md  # the real floor at equal n
+    assert "brain: P / R / D / C" in md and "| Real data, 2× steps | – | – / – / 0.900 [0.800, 1.000] | – |" in md
     assert "half-sampling" in md and "real floor" in md
     tex = (tmp_path / "table1.tex").read_text()
     assert r"\toprule" in tex and "Basic FT" in tex
@@ -105,7 +107,7 @@ def test_paper_comparison_verdicts_come_from_intervals(tmp_path):
     assert "**cxr: real + synthetic training (50/50 at the real size) beats real only (AUC)** — inconclusive" in md
     assert "**brain: adding the synthetic set to the real one beats training longer on real only (AUC)** — does not hold" in md
     assert "| brain | Basic FT | yes | 49.68 | 10.000 |" in md  # the paper's cell beside this run's
-    assert "FID (domain features)" in md
+    assert "FID (evaluator features)" in md
 
 
 def test_ld_effect_table_reads_verdicts_off_the_intervals(tmp_path):

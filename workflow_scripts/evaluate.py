@@ -14,4 +14,4 @@ from ldbench.stages.evaluate import evaluate
 with stage(snakemake, EvaluateSettings) as settings:
     i, o = snakemake.input, snakemake.output
     baseline = tuple(map(Path, i.baseline)) if i.baseline else None  # an LD model's no-LD twin: features, metrics
-    evaluate(settings, Path(i.samples) / "samples.csv", i.slices, i.real, i.classifier, o.metrics, o.features, baseline)
+    evaluate(settings, Path(i.samples) / "samples.csv", i.slices, i.real, i.evaluator, o.metrics, o.features, baseline)

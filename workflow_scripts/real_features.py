@@ -11,4 +11,4 @@ from ldbench.stages.evaluate import real_features
 
 with stage(snakemake, EvaluateSettings) as settings:
     i, o = snakemake.input, snakemake.output
-    real_features(settings, i.slices, i.classifier, o.features, o.floor)
+    real_features(settings, i.slices, i.evaluator, o.features, o.floor)

@@ -1,7 +1,7 @@
 """Classifiers trained from scratch on real, synthetic or mixed images, scored by AUC on real test data.
 
-The real-data classifier doubles as the domain feature extractor for FID/KID when no Inception
-weights are available (its penultimate layer; DESIGN §7).
+The real-data classifier also scores counterfactual edits and the δ search's classifier term; FID/KID
+use the evaluator network (``ldbench.evaluator``), so no reported classifier grades images.
 """
 
 from __future__ import annotations

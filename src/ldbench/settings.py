@@ -407,6 +407,23 @@ class TrajectoriesSettings(SampleSetSettings):
 
 
 @dataclass(frozen=True)
+class EvaluatorSettings(Settings):
+    """``train_evaluator``: the evaluation-only feature network (``metrics.evaluator``, ``ldbench.evaluator``)."""
+
+    arch: str
+    width: int
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EvaluatorSettings:
+        e = config["metrics"]["evaluator"]
+        return cls(arch=e["arch"], width=e["width"], epochs=e["epochs"], batch_size=e["batch_size"], lr=e["lr"], seed=config["seed"])
+
+
+@dataclass(frozen=True)
 class EvaluateSettings(Settings):
     """``real_features``, ``evaluate``, ``ld_effect``: feature extractor and the FID/KID estimators (``metrics``)."""
 
@@ -416,7 +433,7 @@ class EvaluateSettings(Settings):
     kid_subsets: int
     interval_draws: int
     n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
-    classifier_arch: str  # named in the metric file when the features are the classifier's
+    prdc_k: int  # nearest neighbours of precision / recall / density / coverage
     seed: int
 
     @classmethod
@@ -424,8 +441,7 @@ class EvaluateSettings(Settings):
         m = config["metrics"]
         return cls(feature_extractor=m["feature_extractor"], inception_weights=m["inception_weights"], kid_subset_size=m["kid_subset_size"],
                    kid_subsets=m["kid_subsets"], interval_draws=m["interval_draws"], n_generated=config["sampling"]["n_images"],
-                   classifier_arch=config["classifier"]["arch"],
-                   seed=config["seed"])
+                   prdc_k=m["prdc_nearest_k"], seed=config["seed"])
 
 
 @dataclass(frozen=True)

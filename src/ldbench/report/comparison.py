@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..metrics import Interval
 from ..utils import write_text
+from . import tables
 from .ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, interval_verdict
 
 #: Paper Table 1: (dataset, method, LD) → (FID, KID, AUC); real rows: AUC only.
@@ -78,8 +79,7 @@ def claims(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[st
 
 
 def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval]) -> str:
-    extractor = frame.attrs.get("extractor", "domain")
-    fid_label = "FID (Inception)" if extractor == "inception" else "FID (domain features)"
+    fid_label = tables.fid_label(frame.attrs.get("extractor", "evaluator"))
     rows = []
     for r in frame.itertuples(index=False):
         ld = None if pd.isna(r.LD) else bool(r.LD)

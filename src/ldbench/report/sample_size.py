@@ -43,7 +43,7 @@ def metric_vs_n(real_test: np.ndarray, sets: Mapping[str, np.ndarray], sizes: Se
     return pd.DataFrame(rows)
 
 
-def plot_metric_vs_n(curves: Mapping[str, pd.DataFrame], n_test: Mapping[str, int], out_png: Path, dpi: int) -> None:
+def plot_metric_vs_n(curves: Mapping[str, pd.DataFrame], n_test: Mapping[str, int], out_png: Path, dpi: int, extractor: str = "evaluator") -> None:
     fig, axes = plt.subplots(len(curves), 2, figsize=(11, 3.6 * len(curves)), squeeze=False)
     for row, (dataset, frame) in enumerate(curves.items()):
         summary = frame.groupby(["set", "n"])[["FID", "KID"]].agg(["mean", "std"]).reset_index()
@@ -57,7 +57,7 @@ def plot_metric_vs_n(curves: Mapping[str, pd.DataFrame], n_test: Mapping[str, in
             ax.xaxis.set_minor_locator(plt.NullLocator())
             ax.set_xticks(sorted(frame["n"].unique()), labels=[str(n) for n in sorted(frame["n"].unique())])
             ax.set_xlabel(f"images compared with the {n_test[dataset]} real test images (n)")
-            ax.set_ylabel(f"{metric} (domain features)" if metric == "FID" else metric)
+            ax.set_ylabel(f"{metric} ({extractor} features)")
             ax.set_title(f"{dataset}: {metric} vs n")
             ax.grid(alpha=0.3)
         axes[row, 1].legend(fontsize=7, loc="upper right", ncol=2)
@@ -70,16 +70,17 @@ def write_metric_vs_n(real_files: Mapping[str, Path], feature_files: Mapping[tup
                       repeats: int, seed: int, out_png: Path, out_csv: Path, dpi: int) -> pd.DataFrame:
     from ..stages.evaluate import load_features
 
-    curves, n_test = {}, {}
+    curves, n_test, extractors = {}, {}, set()
     for dataset, real_path in real_files.items():
         real = load_features(real_path)
+        extractors.add(real["extractor"].split(":")[0])
         sets = {REAL_LABEL: real["pool"]}
         for (d, method, ld), path in sorted(feature_files.items()):
             if d == dataset:
                 sets[f"{method_title(method)}{' + LD' if ld == 'LD' else ''}"] = load_features(path)["generated"]
         curves[dataset] = metric_vs_n(real["test"], sets, sizes, repeats, seed).assign(dataset=dataset)
         n_test[dataset] = len(real["test"])
-    plot_metric_vs_n(curves, n_test, out_png, dpi)
+    plot_metric_vs_n(curves, n_test, out_png, dpi, extractor="/".join(sorted(extractors)))
     table = pd.concat(curves.values(), ignore_index=True)
     write_csv(out_csv, table.round(6))
     return table

@@ -16,7 +16,18 @@ from ..settings import REAL_DOUBLE_STEPS
 from ..utils import LdbenchError, read_json
 from .render import write_table
 
-METRIC_KEYS = ("fid", "fid_ci95", "kid", "kid_ci95", "feature_extractor", "n_generated", "n_real", "interval")
+#: how tables name FID by the extractor of its features (the part of ``feature_extractor`` before ":")
+FID_LABELS = {"inception": "FID (Inception)", "evaluator": "FID (evaluator features)"}
+
+
+def fid_label(extractor: str) -> str:
+    if extractor not in FID_LABELS:
+        raise LdbenchError(f"features of extractor {extractor!r}: written by an older ldbench; re-run `snakemake -R real_features evaluate`")
+    return FID_LABELS[extractor]
+
+
+METRIC_KEYS = ("fid", "fid_ci95", "kid", "kid_ci95", "prdc", "feature_extractor", "n_generated", "n_real", "interval")
+PRDC = ("precision", "recall", "density", "coverage")
 
 
 def _finite(value: float, what: str) -> float:
@@ -37,7 +48,7 @@ def _distance_columns(m: dict, path: Path) -> dict:
     return {
         "FID": _finite(m["fid"], f"FID in {path}"), "FID_ci_low": m["fid_ci95"][0], "FID_ci_high": m["fid_ci95"][1],
         "KID": _finite(m["kid"], f"KID in {path}"), "KID_ci_low": m["kid_ci95"][0], "KID_ci_high": m["kid_ci95"][1],
-        "n_generated": m["n_generated"], "n_real_test": m["n_real"],
+        "n_generated": m["n_generated"], "n_real_test": m["n_real"], **{k: m["prdc"][k] for k in PRDC},
     }
 
 
@@ -99,8 +110,12 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
     if len(extractors) > 1:
         raise LdbenchError(f"Table 1 mixes feature extractors {sorted(extractors)}; FID/KID cells would not be comparable")
     frame = pd.DataFrame(rows)
-    frame.attrs["extractor"] = extractors.pop() if extractors else "domain"
+    frame.attrs["extractor"] = extractors.pop() if extractors else "evaluator"
     return frame
+
+
+def _prdc_cell(row: pd.Series) -> str:
+    return "–" if pd.isna(row["FID"]) else " / ".join(f"{row[k]:.2f}" for k in PRDC)
 
 
 def _cell(row: pd.Series) -> str:
@@ -113,24 +128,29 @@ def _cell(row: pd.Series) -> str:
 
 def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per method × LD, one "FID / KID / AUC" column per dataset."""
-    extractor = frame.attrs.get("extractor", "domain")
-    frame = frame.assign(ld_text=frame["LD"].map({True: "yes", False: "no"}).fillna("–"), cell=frame.apply(_cell, axis=1))
+    extractor = frame.attrs.get("extractor", "evaluator")
+    frame = frame.assign(ld_text=frame["LD"].map({True: "yes", False: "no"}).fillna("–"), cell=frame.apply(_cell, axis=1),
+                         prdc=frame.apply(_prdc_cell, axis=1))
     order = [cls.title for cls in finetuning_methods().values()] + list(DATA_UTILITY_ROWS.values())
     frame["order"] = frame["method"].map(order.index)
-    wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values="cell", aggfunc="first").reset_index()
-    wide = wide.sort_values(["order", "ld_text"]).drop(columns="order")
-    label = "FID (Inception)" if extractor == "inception" else "FID (domain features)"
-    wide.columns = ["Method", "LD"] + [f"{d}: {label} / KID / AUC" for d in wide.columns[2:]]
+    wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values=["cell", "prdc"], aggfunc="first")
+    datasets = list(dict.fromkeys(frame["dataset"]))
+    wide = wide[[(v, d) for d in datasets for v in ("cell", "prdc")]].reset_index().sort_values(["order", "ld_text"]).drop(columns="order")
+    label = fid_label(extractor)
+    wide.columns = ["Method", "LD"] + [f"{d}: {label} / KID / AUC" if v == "cell" else f"{d}: P / R / D / C" for d in datasets for v in ("cell", "prdc")]
     return wide.fillna("–")
 
 
 def write_table1(frame: pd.DataFrame, stem: Path) -> None:
     data = frame.round({"FID": 4, "FID_ci_low": 4, "FID_ci_high": 4, "KID": 6, "KID_ci_low": 6, "KID_ci_high": 6, "AUC": 4, "AUC_ci_low": 4, "AUC_ci_high": 4, "AUC_std": 4, "delta": 4})
     features = ("clean-fid's InceptionV3 features ('clean' mode, resized to 299²)" if frame.attrs.get("extractor") == "inception"
-                else "the penultimate-layer features of the classifier trained on real data (domain features, not Inception)")
+                else "the evaluator network's features (a multi-task network trained on the real training split for evaluation only: "
+                "no reported classifier, δ search or edit score uses it; not Inception)")
     note = (
         f"FID/KID: clean-fid distances to the real test split on {features}, each with a 95 % interval of its expected value at "
         "these sample sizes (half-sampling without replacement; tests/test_intervals.py checks its coverage); "
+        f"P / R / D / C: precision, recall, density and coverage (Naeem et al. 2020, the prdc package, k nearest neighbours "
+        "on the same features); "
         "AUC: macro ROC AUC on the real test split, mean over classifier seeds, with a 95 % interval from resampling test "
         "subjects (each with all its images: the test split holds several visits per subject). "
         "Generated by ldbench from the metric JSON files of this run."

@@ -1,10 +1,11 @@
-"""Stages ``real_features`` and ``evaluate``: FID and KID with intervals that cover.
+"""Stages ``train_evaluator``, ``real_features`` and ``evaluate``: FID and KID with intervals that cover.
 
 Features: clean-fid's Inception when ``metrics.inception_weights`` names a local copy of its
-torchscript, otherwise the penultimate layer of the classifier trained on real data ("domain
-features"); distances: clean-fid's ``frechet_distance`` and ``kernel_distance``. Each image set's
-features are computed once and cached (``.npz``), so the floor, the paired LD effect and the
-metric-vs-n figure reuse them.
+torchscript, otherwise the evaluator network (``ldbench.evaluator``: trained on the real training
+split for evaluation only, so no network grades a number it also produces); distances: clean-fid's
+``frechet_distance`` and ``kernel_distance``; precision / recall / density / coverage by the
+``prdc`` package. Each image set's features are computed once and cached (``.npz``), so the floor,
+the paired LD effect and the metric-vs-n figure reuse them.
 
 * ``real_features``: the real test split, and a disjoint real *pool* (train + val images) of the
   generated set's size. Test vs pool is the real floor at the generated set's n: FID is biased by
@@ -27,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..classifier import extract_features, load_classifier
+from ..evaluator import DESCRIPTION as EVALUATOR_DESCRIPTION
+from ..evaluator import evaluator_features, load_evaluator, save_evaluator, train_evaluator
 from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
 from ..metrics import (
@@ -39,7 +41,7 @@ from ..metrics import (
     paired_difference_interval,
 )
 from ..seeds import derive_seed
-from ..settings import TRAIN_SPLIT, EvaluateSettings
+from ..settings import TRAIN_SPLIT, EvaluateSettings, EvaluatorSettings
 from ..utils import LdbenchError, atomic_path, read_json, write_json
 from .common import read_slices, split_rows
 
@@ -47,31 +49,40 @@ log = logging.getLogger("ldbench")
 
 
 def feature_extractor(settings: EvaluateSettings) -> str:
-    """"inception" or "domain" from ``metrics.feature_extractor`` / ``metrics.inception_weights``."""
+    """"inception" or "evaluator" from ``metrics.feature_extractor`` / ``metrics.inception_weights``."""
     choice, weights = settings.feature_extractor, settings.inception_weights
     if choice == "inception" and not weights:
         raise LdbenchError("metrics.feature_extractor is 'inception' but metrics.inception_weights is not set")
-    return "inception" if choice == "inception" or (choice == "auto" and weights) else "domain"
+    return "inception" if choice == "inception" or (choice == "auto" and weights) else "evaluator"
+
+
+def train_evaluator_stage(settings: EvaluatorSettings, slices_csv: Path, out_model: Path) -> None:
+    """The evaluator network on the real training split, with its own seed (``ldbench.evaluator``)."""
+    train = split_rows(read_slices(slices_csv), "train")
+    model = train_evaluator(load_classifier_inputs(train["image"]), train, settings, derive_seed(settings.seed, "train_evaluator"))
+    save_evaluator(model, out_model, settings)
+    log.info("evaluator trained on %d real training images; features: %d-d, standardised by the training split", len(train),
+             model.feature_mean.numel())
 
 
 class Extractor:
     """The configured feature extractor, with the description every metric file carries."""
 
-    def __init__(self, settings: EvaluateSettings, classifier_path: Path):
+    def __init__(self, settings: EvaluateSettings, evaluator_path: Path):
         self.kind = feature_extractor(settings)
         self.weights = settings.inception_weights
         if self.kind == "inception":
             self.description = f"inception: clean-fid InceptionV3 torchscript ({self.weights}), 'clean' mode, PIL bicubic resize to 299"
             self.resize = "PIL bicubic to 299×299 (clean-fid 'clean' mode)"
         else:
-            self.classifier, _ = load_classifier(classifier_path)
-            self.description = f"domain: penultimate layer of the real-data {settings.classifier_arch} classifier"
+            self.evaluator = load_evaluator(evaluator_path)
+            self.description = EVALUATOR_DESCRIPTION
             self.resize = "none (images at model resolution)"
 
     def __call__(self, paths) -> np.ndarray:
         if self.kind == "inception":
             return inception_features(list(paths), self.weights)
-        return extract_features(self.classifier, load_classifier_inputs(paths))
+        return evaluator_features(self.evaluator, load_classifier_inputs(paths))
 
 
 def save_features(path: Path, extractor: str, **arrays: np.ndarray) -> None:
@@ -104,6 +115,18 @@ def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, p
     }
 
 
+def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict:
+    """Precision, recall, density and coverage (Naeem et al. 2020; the ``prdc`` package) of ``fake`` against ``real``."""
+    from prdc import compute_prdc
+
+    k = min(settings.prdc_k, len(real) - 1, len(fake) - 1)
+    if k < 1:
+        raise LdbenchError(f"precision / recall need at least 2 real and 2 generated images, got {len(real)} and {len(fake)}")
+    values = compute_prdc(real_features=real, fake_features=fake, nearest_k=k)
+    return {**{key: float(v) for key, v in values.items()}, "nearest_k": k,
+            "library": f"prdc {version('prdc')} (compute_prdc, Euclidean k-NN balls on the evaluation features)"}
+
+
 def _provenance(settings: EvaluateSettings, extractor: str, resize: str | None = None) -> dict:
     return {
         "feature_extractor": extractor, **({"resize": resize} if resize else {}), "dtype": "float64",
@@ -112,7 +135,7 @@ def _provenance(settings: EvaluateSettings, extractor: str, resize: str | None =
     }
 
 
-def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path: Path, out_npz: Path, out_json: Path) -> dict:
+def real_features(settings: EvaluateSettings, slices_csv: Path, evaluator_path: Path, out_npz: Path, out_json: Path) -> dict:
     """Features of the real test split and of a disjoint real pool of the generated set's size; the floor between them."""
     slices = read_slices(slices_csv)
     test = split_rows(slices, "test")
@@ -125,14 +148,14 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path:
     if n_pool < n_generated:
         log.warning("real floor at n=%d: train + val hold fewer images than the %d generated per model", n_pool, n_generated)
     pool = pool.iloc[np.random.default_rng(derive_seed(settings.seed, "evaluate", "real_pool")).choice(len(pool), n_pool, replace=False)]
-    extractor = Extractor(settings, classifier_path)
+    extractor = Extractor(settings, evaluator_path)
     test_f, pool_f, train_f = extractor(test["image"]), extractor(pool["image"]), extractor(train["image"])
     test_nn_pixel, _ = nearest_neighbours(pixel_space(read_grays(test["image"])), pixel_space(read_grays(train["image"])))
     test_nn_features, _ = nearest_neighbours(test_f, train_f)
     save_features(out_npz, extractor.description, test=test_f, pool=pool_f, train=train_f, test_nn_pixel=test_nn_pixel,
                   test_nn_features=test_nn_features)
     floor = {
-        **_distances(settings, test_f, pool_f, "real_floor"),
+        **_distances(settings, test_f, pool_f, "real_floor"), "prdc": prdc(settings, test_f, pool_f),
         "n_real": len(test_f), "n_pool": n_pool, "n_generated": n_generated,
         "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
                        "what a perfect model would score at the generated set's size"),
@@ -143,7 +166,7 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, classifier_path:
     return floor
 
 
-def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, real_npz: Path, classifier_path: Path, out_json: Path,
+def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, real_npz: Path, evaluator_path: Path, out_json: Path,
              out_npz: Path, baseline: tuple[Path, Path] | None = None) -> dict:
     """FID / KID of one synthetic set against the real test split, with half-sampling intervals.
 
@@ -151,13 +174,13 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     """
     real = load_features(real_npz)
     fake = pd.read_csv(samples_csv)
-    extractor = Extractor(settings, classifier_path)
+    extractor = Extractor(settings, evaluator_path)
     if extractor.description != real["extractor"]:
         raise LdbenchError(f"{real_npz} holds features of {real['extractor']!r}, not of {extractor.description!r}; re-run real_features")
     fake_f = extractor(fake["image"])
     save_features(out_npz, extractor.description, generated=fake_f)
     result = {
-        **_distances(settings, real["test"], fake_f, "model"),
+        **_distances(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
         "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": float(fake["delta"].iloc[0]),
         **_inference_drift(fake, samples_csv),
         **_provenance(settings, extractor.description, extractor.resize),

@@ -1,0 +1,13 @@
+"""Rule train_evaluator: the evaluation-only feature network on the real training split."""
+
+import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
+
+from ldbench.workflow import stage, warm_start
+
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
+
+from ldbench.settings import EvaluatorSettings
+from ldbench.stages.evaluate import train_evaluator_stage
+
+with stage(snakemake, EvaluatorSettings) as settings:
+    train_evaluator_stage(settings, snakemake.input.slices, snakemake.output[0])
