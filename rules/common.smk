@@ -35,6 +35,10 @@ validate_config(config)
 DATASETS = list(config["datasets"])
 METHODS = list(config["finetune"]["methods"])
 LDS = ["noLD", "LD"]
+# the 2×2 of training drift × inference drift (table_ld_2x2): besides noLD at δ = 0 and LD at its
+# searched δ (Table 1's rows), LD sampled at δ = 0 and noLD at its own searched δ (inference-only LD)
+CROSSED = ["LD@zero", "noLD@searched"]
+CROSSED_METHODS = list(config["drift"]["ld_2x2"])
 # the δ ablation's second loss target: these methods are also fine-tuned as LD_<other target>
 ABLATION_LD = ablation_variant(config)
 ABLATION_METHODS = list(config["drift"]["loss_target_ablation"])
@@ -70,7 +74,7 @@ def code_stamp(*modules):
 wildcard_constraints:
     dataset="|".join(DATASETS),
     method="|".join(METHODS),
-    ld="|".join(["noLD", *ld_variants(config)]),
+    ld="|".join(["noLD", *ld_variants(config), *CROSSED]),
     editor="|".join(CF["editors"]),
     source="real|real-2x|((real|mixed)\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
@@ -116,16 +120,24 @@ def samples_for_source(wildcards):
 
 
 def chosen_delta(method=None):
-    """Input function: the searched δ of an LD model ({method} wildcard unless given), none for noLD."""
+    """Input function: the searched δ a set is sampled at ({method} wildcard unless given): the LD
+    model's for LD, the noLD model's own for noLD@searched, none (δ = 0) for noLD and LD@zero."""
 
     def inputs(wildcards):
-        if wildcards.ld == "noLD":
+        variant, _, at = wildcards.ld.partition("@")
+        if at == "zero" or (variant == "noLD" and at != "searched"):
             return []
         return [
-            f"results/drift/{wildcards.dataset}/{method or wildcards.method}/LD/chosen.json"
+            f"results/drift/{wildcards.dataset}/{method or wildcards.method}/{variant}/chosen.json"
         ]
 
     return inputs
+
+
+def trained_model(wildcards):
+    """Input function: the model a sample set comes from (the 2×2's LD@zero is the LD model)."""
+    variant = wildcards.ld.partition("@")[0]
+    return f"results/models/{wildcards.dataset}/{wildcards.method}/{variant}"
 
 
 # The aggregate rules' inputs, each beside the keys its script files them under (params), so the
@@ -141,17 +153,21 @@ CLASSIFIER_SOURCES = [
     REAL_DOUBLE_STEPS,
 ] + [f"{m}-{ld}" for m in METHODS for ld in LDS]
 AUC_KEYS = [(d, source) for d in DATASETS for source in CLASSIFIER_SOURCES]
-# every δ grid search: each method's LD model and the loss-target ablation's models
-DRIFT_KEYS = [(d, m, "LD") for d in DATASETS for m in METHODS] + [
-    (d, m, ABLATION_LD) for d in DATASETS for m in ABLATION_METHODS
-]
+# every δ grid search: each method's LD model, the noLD models of drift.ld_2x2's methods (the
+# 2×2's inference-only LD) and the loss-target ablation's models
+DRIFT_KEYS = (
+    [(d, m, "LD") for d in DATASETS for m in METHODS]
+    + [(d, m, "noLD") for d in DATASETS for m in CROSSED_METHODS]
+    + [(d, m, ABLATION_LD) for d in DATASETS for m in ABLATION_METHODS]
+)
+CROSSED_KEYS = [(d, m, ld) for d in DATASETS for m in CROSSED_METHODS for ld in CROSSED]
 SAMPLE_KEYS = FID_KID_KEYS
 COUNTERFACTUAL_KEYS = [(d, editor) for d in DATASETS for editor in CF["editors"]]
 AGEING_KEYS = [(d, ld) for d in AGEING["datasets"] for ld in LDS]
 
 
-def fid_kid_files():
-    return [f"results/metrics/{d}/fid_kid/{m}-{ld}.json" for d, m, ld in FID_KID_KEYS]
+def fid_kid_files(keys=None):
+    return [f"results/metrics/{d}/fid_kid/{m}-{ld}.json" for d, m, ld in (keys or FID_KID_KEYS)]
 
 
 def real_floor_files():
@@ -220,6 +236,7 @@ def paper_outputs():
         multiext("results/paper/table_delta_ablation", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ld_effect", ".csv", ".md", ".tex"),
         multiext("results/paper/table_memorisation", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_ld_2x2", ".csv", ".md", ".tex"),
         multiext("results/paper/fig_memorisation", ".png", ".pdf"),
         multiext("results/paper/fig_metric_vs_n", ".png", ".pdf", ".csv"),
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),

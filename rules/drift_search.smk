@@ -1,4 +1,5 @@
-# δ grid search for every LD model (and the loss-target ablation's): identical noise for every δ, the model loaded once.
+# δ grid search for every model, noLD included (inference-only LD, the 2×2), and the loss-target
+# ablation's: identical noise for every δ, the model loaded once.
 
 
 rule drift_search:
@@ -15,7 +16,7 @@ rule drift_search:
     benchmark:
         "results/benchmarks/drift_search/{dataset}/{method}/{ld}.tsv"
     wildcard_constraints:
-        ld="|".join(ld_variants(config)),
+        ld="|".join(["noLD", *ld_variants(config)]),
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS

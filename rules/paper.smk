@@ -5,6 +5,7 @@
 rule paper_tables:
     input:
         fid_kid=fid_kid_files(),
+        crossed=fid_kid_files(CROSSED_KEYS),
         floors=real_floor_files(),
         auc=auc_files(),
         predictions=auc_files("npz"),
@@ -36,6 +37,11 @@ rule paper_tables:
             caption="../report/table_memorisation.rst",
             category="Tables",
         ),
+        ld_2x2=report(
+            multiext("results/paper/table_ld_2x2", ".csv", ".md", ".tex"),
+            caption="../report/table_ld_2x2.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/paper_tables/table1.log",
     localrule: True
@@ -43,6 +49,8 @@ rule paper_tables:
         "../envs/ldbench-cpu.yaml"
     params:
         fid_kid_keys=FID_KID_KEYS,
+        crossed_keys=CROSSED_KEYS,
+        crossed_methods=CROSSED_METHODS,
         datasets=DATASETS,
         auc_keys=AUC_KEYS,
         auc_bootstrap=config["classifier"]["bootstrap"],
@@ -54,6 +62,7 @@ rule paper_tables:
             "ldbench.report.ablation",
             "ldbench.report.ld_effect",
             "ldbench.report.memorisation",
+            "ldbench.report.ld_2x2",
             "ldbench.auc",
         ),
     script:

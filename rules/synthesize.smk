@@ -1,9 +1,10 @@
-# Synthetic sets from every fine-tuned model: δ = 0 without LD, the searched δ with LD.
+# Synthetic sets from every fine-tuned model: δ = 0 without LD, the searched δ with LD; for the
+# 2×2 also LD@zero (the LD model at δ = 0) and noLD@searched (the noLD model at its own searched δ).
 
 
 rule synthesize:
     input:
-        model="results/models/{dataset}/{method}/{ld}",
+        model=trained_model,
         slices="results/data/{dataset}/slices.csv",
         chosen=chosen_delta(),
     output:

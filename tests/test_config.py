@@ -31,6 +31,7 @@ def test_default_config_parses(workdir):
         ({"datasets": {"brain": {"split": {"train": 0.5, "val": 0.1, "test": 0.1}}}}, "datasets.brain.split"),
         ({"datasets": {"cxr": {"source": "chexpert"}}}, "datasets.cxr.root"),
         ({"paper": {"real_plus_synthetic": {"method": "dreambooth", "ld": "LD"}}, "finetune": {"methods": ["basic_ft"]}}, "paper.real_plus_synthetic.method"),
+        ({"drift": {"ld_2x2": ["lora"]}}, "drift.ld_2x2: ['lora'] are not in finetune.methods"),
     ],
 )
 def test_bad_config_is_rejected_naming_the_key(workdir, override, expected):

@@ -25,8 +25,10 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods):
     assert counts["class_images"] == 2  # once per dataset, for DreamBooth's and Custom Diffusion's prior preservation
     # 2 datasets × (methods × {noLD, LD} + Basic FT with LD and the other loss target, LD_noise)
     assert counts["finetune"] == 2 * (2 * n_methods + 1)
-    assert counts["drift_search"] == 2 * (n_methods + 1)  # every LD model, the loss-target ablation's included
-    assert counts["synthesize"] == counts["evaluate"] == 2 * 2 * n_methods
+    # every LD model, Basic FT's noLD model (drift.ld_2x2: inference-only LD), the loss-target ablation's
+    assert counts["drift_search"] == 2 * (n_methods + 1 + 1)
+    # per dataset and method: noLD at δ = 0, LD at its δ (Table 1); for Basic FT also the 2×2's LD@zero and noLD@searched
+    assert counts["synthesize"] == counts["evaluate"] == 2 * (2 * n_methods + 2)
     assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
     assert counts["train_evaluator"] == 2  # the evaluation-only feature network, once per dataset
     assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set
@@ -77,11 +79,11 @@ def test_loss_target_ablation_follows_the_config(tmp_path):
     (workdir / "flipped.yaml").write_text("drift:\n  loss_target: noise\n  loss_target_ablation: [basic_ft, dreambooth]\n")
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "flipped.yaml").stdout
     counts = _job_counts(out)
-    assert counts["finetune"] == 16 + 4 and counts["drift_search"] == 8 + 4
+    assert counts["finetune"] == 16 + 4 and counts["drift_search"] == 8 + 2 + 4
     assert "results/models/cxr/dreambooth/LD_drifted_noise" in out and "LD_noise" not in out
     (workdir / "none.yaml").write_text("drift:\n  loss_target_ablation: []\n")
     counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "none.yaml").stdout)
-    assert counts["finetune"] == 16 and counts["drift_search"] == 8
+    assert counts["finetune"] == 16 and counts["drift_search"] == 8 + 2
     (workdir / "bad.yaml").write_text("drift:\n  loss_target_ablation: [lora]\n")
     bad = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "bad.yaml", check=False)
     assert bad.returncode != 0 and "drift.loss_target_ablation: ['lora'] are not in finetune.methods" in bad.stderr + bad.stdout

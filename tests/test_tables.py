@@ -64,8 +64,9 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     assert {"FID", "KID", "AUC"} <= set(csv.columns)
     md = (tmp_path / "table1.md").read_text()
     assert "FID (evaluator features)" in md and "12.50 [11.50, 13.50] / 0.0100 [0.0080, 0.0120] / 0.600 [0.500, 0.700]" in md and "Real + synthetic" in md
-    assert "| Real data | – | 3.00 [2.00, 4.00] / 0.0100 [0.0080, 0.0120] / 0.900 [0.800, 1.000] | 0.80 / 0.60 / 0.90 / 0.70 |" in md  # the real floor at equal n
-    assert "brain: P / R / D / C" in md and "| Real data, 2× steps | – | – / – / 0.900 [0.800, 1.000] | – |" in md
+    assert "| Real data | – | – | 3.00 [2.00, 4.00] / 0.0100 [0.0080, 0.0120] / 0.900 [0.800, 1.000] | 0.80 / 0.60 / 0.90 / 0.70 |" in md  # the real floor at equal n
+    assert "brain: P / R / D / C" in md and "| Real data, 2× steps | – | – | – / – / 0.900 [0.800, 1.000] | – |" in md
+    assert "| Basic FT | yes | +0.05 | 12.50 [11.50, 13.50]" in md  # the δ each LD row was sampled at
     assert "half-sampling" in md and "real floor" in md
     tex = (tmp_path / "table1.tex").read_text()
     assert r"\toprule" in tex and "Basic FT" in tex
@@ -131,24 +132,51 @@ def test_delta_ablation_marks_the_chosen_delta_for_both_loss_targets(tmp_path):
 
     grids = {}
     for method, ld, target, best in (("basic_ft", "LD", "drifted_noise", 0.05), ("dreambooth", "LD", "drifted_noise", -0.05),
-                                     ("basic_ft", "LD_noise", "noise", 0.0)):
+                                     ("basic_ft", "LD_noise", "noise", 0.0), ("basic_ft", "noLD", "noise", -0.05)):
         folder = tmp_path / method / ld
         folder.mkdir(parents=True)
         scores = {d: 0.1 + 0.1 * round(abs(d - best) / 0.05) for d in (-0.05, 0.0, 0.05)}
         pd.DataFrame([{"delta": d, "energy": s, "paired_l1": 0.5, "l_in": s, "l_out": 0.7, "score": s, "fid_domain": 10 * s, "n": 4}
                       for d, s in scores.items()]).to_csv(folder / "grid.csv", index=False)
-        _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1, "train_delta": 0.05, "loss_target": target,
+        _write(folder / "chosen.json", {"delta": best, "lambda": 0.0, "score": 0.1, "train_delta": 0.0 if ld == "noLD" else 0.05, "loss_target": target,
                                         "sampling_steps": 20, "selection": "energy", "inference_shift": "per_step"})
         grids[("brain", method, ld)] = folder
     frame = delta_ablation_frame(grids)
-    assert len(frame) == 9 and frame["chosen"].sum() == 3
+    assert len(frame) == 12 and frame["chosen"].sum() == 4
     write_delta_ablation(frame, tmp_path / "ablation")
     md = (tmp_path / "ablation.md").read_text()
-    assert "| brain | Basic FT | ε + δ (drifted_noise) | 0.3000 / 0.5000 / 3 | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * |" in md
-    assert "| brain | Basic FT | ε (noise) | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * | 0.2000 / 0.5000 / 2 |" in md
-    assert "| brain | DreamBooth | ε + δ (drifted_noise) | 0.1000 / 0.5000 / 1 * |" in md
-    assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05;" in md and "ℓ_in = the energy distance" in md
+    assert "| brain | Basic FT | no LD (trained without drift) | 0.1000 / 0.5000 / 1 * |" in md  # inference-only LD, its own search
+    assert md.index("no LD (trained without drift)") < md.index("LD, ε + δ (drifted_noise)") < md.index("LD, ε (noise)")
+    assert "| brain | Basic FT | LD, ε + δ (drifted_noise) | 0.3000 / 0.5000 / 3 | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * |" in md
+    assert "| brain | Basic FT | LD, ε (noise) | 0.2000 / 0.5000 / 2 | 0.1000 / 0.5000 / 1 * | 0.2000 / 0.5000 / 2 |" in md
+    assert "| brain | DreamBooth | LD, ε + δ (drifted_noise) | 0.1000 / 0.5000 / 1 * |" in md
+    assert "each of the 20 reverse steps" in md and "fine-tuned with δ = 0.05, the noLD models without drift" in md and "ℓ_in = the energy distance" in md
 
     _write(tmp_path / "basic_ft" / "LD_noise" / "chosen.json", {"delta": 0.0, "lambda": 0.0, "score": 0.1, "selection": "energy", "inference_shift": "per_step"})  # written before the fields existed
     with pytest.raises(LdbenchError, match=r"LD_noise/chosen.json: needs loss_target"):
         delta_ablation_frame(grids)
+
+
+def test_ld_2x2_separates_training_from_inference_drift(tmp_path):
+    from ldbench.report.ld_2x2 import ld_2x2_frame, write_ld_2x2
+
+    cells = {"noLD": (0.0, None), "LD@zero": (0.0, (-2.0, -3.0, -1.0)), "noLD@searched": (0.01, (0.5, -0.5, 1.5)), "LD": (0.005, (-2.5, -3.5, -1.5))}
+    files = {}
+    for ld, (delta, effect) in cells.items():
+        extra = {"ld_effect": _effect(*effect)} if effect else {}
+        files[("brain", "basic_ft", ld)] = _write(tmp_path / f"{ld}.json", {**_metrics(12.5, delta, **extra), "inference_shift": "per_step"})
+    frame = ld_2x2_frame(files)
+    assert list(frame["cell"]) == ["noLD", "LD@zero", "noLD@searched", "LD"]
+    write_ld_2x2(frame, tmp_path / "ld_2x2", "FID (evaluator features)")
+    md = (tmp_path / "ld_2x2.md").read_text()
+    assert "| brain | Basic FT | no | δ = 0 | +0 | 12.50 [11.50, 13.50] | 0.0100 [0.0080, 0.0120] | (reference) | (reference) |" in md
+    assert "| brain | Basic FT | yes | δ = 0 | +0 | 12.50 [11.50, 13.50] | 0.0100 [0.0080, 0.0120] | -2 [-3, -1] drift lower |" in md
+    assert "| brain | Basic FT | no | searched δ | +0.01 |" in md and "+0.5 [-0.5, +1.5] inconclusive" in md
+    assert "inference drift only" in md and "per_step" in md
+    files[("brain", "basic_ft", "noLD@searched")].write_text(json.dumps(_metrics(12.5, 0.01)))  # written before the paired effect
+    with pytest.raises(LdbenchError, match="ld_effect"):
+        ld_2x2_frame(files)
+    files[("brain", "basic_ft", "noLD@searched")].write_text(json.dumps(_metrics(12.5, 0.01, ld_effect=_effect(0.5, -0.5, 1.5))))
+    del files[("brain", "basic_ft", "LD@zero")]
+    with pytest.raises(LdbenchError, match=r"incomplete for \[\('brain', 'basic_ft'\)\]"):
+        ld_2x2_frame(files)

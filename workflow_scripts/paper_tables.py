@@ -1,4 +1,4 @@
-"""Rule paper_tables: Table 1, the LD-effect, memorisation and δ ablation tables and the comparison with the paper, from this run's files."""
+"""Rule paper_tables: Table 1, the LD-effect, 2×2, memorisation and δ ablation tables and the comparison with the paper, from this run's files."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -10,9 +10,10 @@ from pathlib import Path
 
 from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
+from ldbench.report.ld_2x2 import ld_2x2_frame, write_ld_2x2
 from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, ld_effect_frame, paired_auc_effects, write_ld_effect
 from ldbench.report.memorisation import memorisation_frame, write_memorisation
-from ldbench.report.tables import auc_intervals, table1_frame, write_table1
+from ldbench.report.tables import auc_intervals, fid_label, table1_frame, write_table1
 
 with stage(snakemake):
     i, p, out = snakemake.input, snakemake.params, snakemake.output
@@ -31,5 +32,8 @@ with stage(snakemake):
     write_comparison(frame, effects, utility, Path(out.comparison))  # verdicts from the unrounded numbers
     write_memorisation(memorisation_frame({tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)}),
                        Path(out.memorisation[0]).with_suffix(""))
+    metric_files = {tuple(key): Path(path) for key, path in zip([*p.fid_kid_keys, *p.crossed_keys], [*i.fid_kid, *i.crossed])
+                    if key[1] in p.crossed_methods}
+    write_ld_2x2(ld_2x2_frame(metric_files), Path(out.ld_2x2[0]).with_suffix(""), fid_label(frame.attrs["extractor"]))
     grids = {tuple(key): Path(path).parent for key, path in zip(p.drift_keys, i.grids)}
     write_delta_ablation(delta_ablation_frame(grids), Path(out.ablation[0]).with_suffix(""))

@@ -146,9 +146,10 @@ def cross_field_errors(config: Mapping) -> list[str]:
     rps = config["paper"]["real_plus_synthetic"]["method"]
     if rps not in methods:
         errors.append(f"paper.real_plus_synthetic.method: '{rps}' is not in finetune.methods {methods}")
-    unknown = sorted(set(config["drift"]["loss_target_ablation"]) - set(methods))
-    if unknown:
-        errors.append(f"drift.loss_target_ablation: {unknown} are not in finetune.methods {methods}")
+    for key in ("loss_target_ablation", "ld_2x2"):
+        unknown = sorted(set(config["drift"][key]) - set(methods))
+        if unknown:
+            errors.append(f"drift.{key}: {unknown} are not in finetune.methods {methods}")
     unknown = sorted(set(config["ageing"]["datasets"]) - set(config["datasets"]))
     if unknown:
         errors.append(f"ageing.datasets: {unknown} are not in datasets {list(config['datasets'])}")

@@ -1,8 +1,8 @@
-"""The δ ablation table: every LD model's grid search, score and FID per inference δ.
+"""The δ ablation table: every model's grid search, scores and FID per inference δ.
 
 Rows come from the ``drift_search`` outputs only (``grid.csv`` and ``chosen.json`` per model):
-every method's ``LD`` model, and for ``drift.loss_target_ablation``'s methods the model trained
-with the other loss target too.
+every method's ``noLD`` model (inference-only LD) and ``LD`` model, and for
+``drift.loss_target_ablation``'s methods the model trained with the other loss target too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..utils import LdbenchError, read_json
 from .render import write_table
 
 LOSS_TARGET_NAMES = {"drifted_noise": "ε + δ (drifted_noise)", "noise": "ε (noise)"}
+NO_DRIFT = "no LD (trained without drift)"
 SELECTION_NAMES = {"energy": "the energy distance", "paired_l1": "the paired L1"}
 
 
@@ -43,7 +44,9 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
                                f"train_delta and the integer sampling_steps, got {chosen.get('loss_target')!r}, "
                                f"{chosen.get('train_delta')!r} and {chosen.get('sampling_steps')!r} (drift_search writes them; "
                                f"rerun it for results older than these fields)")
-        frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
+        trained = NO_DRIFT if not chosen["train_delta"] else f"LD, {LOSS_TARGET_NAMES[chosen['loss_target']]}"
+        frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, trained=trained,
+                                  loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
                                   train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"],
                                   steps=int(chosen["sampling_steps"]), selection=chosen["selection"], shift=chosen["inference_shift"],
                                   **{"lambda": chosen["lambda"]}))
@@ -53,7 +56,7 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
     for column, what in (("steps", "sampling step counts"), ("selection", "selection scores"), ("shift", "inference shifts")):
         if frame[column].nunique() > 1:
             raise LdbenchError(f"δ grid searches used different {what} {sorted(frame[column].unique())}; their choices are not comparable")
-    table = frame[["dataset", "method", "variant", "loss_target", "train_delta", "delta", "energy", "paired_l1", "l_in", "l_out", "score",
+    table = frame[["dataset", "method", "variant", "trained", "loss_target", "train_delta", "delta", "energy", "paired_l1", "l_in", "l_out", "score",
                    "fid_domain", "n", "chosen", "lambda"]]
     table.attrs["steps"] = int(frame["steps"].iloc[0])
     table.attrs["selection"] = frame["selection"].iloc[0]
@@ -66,22 +69,24 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
         mark = " *" if row["chosen"] else ""
         return f"{row['energy']:.4f} / {row['paired_l1']:.4f} / {row['fid_domain']:.4g}{mark}"
 
-    # rows of one method: the configured loss target (variant LD) first, the ablation's after it
-    order = pd.Categorical(frame["loss_target"], categories=list(dict.fromkeys(frame.sort_values("variant")["loss_target"])))
-    shown = frame.assign(cell=frame.apply(cell, axis=1), loss_target=order)
-    index = ["dataset", "method", "loss_target"]
+    # rows of one method: without drift, then the configured loss target (variant LD), then the ablation's
+    variants = sorted(frame["variant"].unique(), key=lambda v: (v != "noLD", v != "LD", v))
+    order = pd.Categorical(frame["trained"], categories=list(dict.fromkeys(frame.set_index("variant").loc[variants, "trained"])))
+    shown = frame.assign(cell=frame.apply(cell, axis=1), trained=order)
+    index = ["dataset", "method", "trained"]
     wide = shown.pivot_table(index=index, columns="delta", values="cell", aggfunc="first", observed=True).reset_index()
-    wide.columns = ["dataset", "method", "LD loss target"] + [f"δ = {d:+g}" for d in wide.columns[len(index):]]
+    wide.columns = ["dataset", "method", "fine-tuned"] + [f"δ = {d:+g}" for d in wide.columns[len(index):]]
     lam = float(frame["lambda"].iloc[0])
-    train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()))
+    train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()) if d)
     selection = frame.attrs["selection"]
     note = (f"Each cell: energy distance between the samples and the real validation slices (2E|X−Y| − E|X−X′| − E|Y−Y′|, "
             f"per-image L1 in [0, 1]) / paired L1 (each sample against the real validation slice its prompt came from: the "
             f"paper's reading, which the blurry per-pixel median minimises) / FID (domain features) of the same samples against "
             f"the real test split; * marks the δ chosen: the lowest L(δ) = {lam:g}·ℓ_o + ℓ_in with ℓ_in = {SELECTION_NAMES[selection]} "
             f"(drift.selection; ℓ_o: the real-data classifier's BCE on the prompt's labels). "
-            f"Every δ samples from identical initial noise. The models were fine-tuned with δ = {train_deltas}; at inference "
-            f"(drift.inference_shift: {frame.attrs['inference_shift']}) {INFERENCE_SHIFT_TEXT[frame.attrs['inference_shift']].format(steps=frame.attrs['steps'])}. LD loss target: what the denoiser regressed while fine-tuning with "
-            f"LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
+            f"Every δ samples from identical initial noise. The LD models were fine-tuned with δ = {train_deltas}, the noLD models "
+            f"without drift (their search is inference-only LD); at inference "
+            f"(drift.inference_shift: {frame.attrs['inference_shift']}) {INFERENCE_SHIFT_TEXT[frame.attrs['inference_shift']].format(steps=frame.attrs['steps'])}. The LD models' loss target: what the denoiser regressed while "
+            f"fine-tuning with LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
             f"n = {int(frame['n'].iloc[0])} samples per δ.")
-    write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per LD model", note)
+    write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per model (noLD: inference-only LD)", note)

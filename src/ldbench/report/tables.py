@@ -130,14 +130,16 @@ def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per method × LD, one "FID / KID / AUC" column per dataset."""
     extractor = frame.attrs.get("extractor", "evaluator")
     frame = frame.assign(ld_text=frame["LD"].map({True: "yes", False: "no"}).fillna("–"), cell=frame.apply(_cell, axis=1),
-                         prdc=frame.apply(_prdc_cell, axis=1))
+                         prdc=frame.apply(_prdc_cell, axis=1), delta_text=frame["delta"].map(lambda d: "–" if pd.isna(d) else f"{d:+g}"))
     order = [cls.title for cls in finetuning_methods().values()] + list(DATA_UTILITY_ROWS.values())
     frame["order"] = frame["method"].map(order.index)
-    wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values=["cell", "prdc"], aggfunc="first")
+    values = ("delta_text", "cell", "prdc")
+    wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values=list(values), aggfunc="first")
     datasets = list(dict.fromkeys(frame["dataset"]))
-    wide = wide[[(v, d) for d in datasets for v in ("cell", "prdc")]].reset_index().sort_values(["order", "ld_text"]).drop(columns="order")
+    wide = wide[[(v, d) for d in datasets for v in values]].reset_index().sort_values(["order", "ld_text"]).drop(columns="order")
     label = fid_label(extractor)
-    wide.columns = ["Method", "LD"] + [f"{d}: {label} / KID / AUC" if v == "cell" else f"{d}: P / R / D / C" for d in datasets for v in ("cell", "prdc")]
+    names = {"delta_text": "δ", "cell": f"{label} / KID / AUC", "prdc": "P / R / D / C"}
+    wide.columns = ["Method", "LD"] + [f"{d}: {names[v]}" for d in datasets for v in values]
     return wide.fillna("–")
 
 
