@@ -146,16 +146,20 @@ def test_energy_distance_ranks_a_perfect_generator_above_the_median_and_paired_l
         energy_distance(real[:1], real)
 
 
-def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
-    """Random AlexNet weights stand in for torchvision's file: the loading path is the real one."""
+def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path, monkeypatch):
+    """Random AlexNet weights stand in for torchvision's file (its SHA-256 check pointed at them): the loading path is the real one."""
     import torch
     import torchvision
 
+    import ldbench.metrics
     from ldbench.metrics import Lpips, lpips_or_none
 
     torch.manual_seed(0)
     weights = tmp_path / "alexnet-owt-7be5be79.pth"
     torch.save(torchvision.models.alexnet().state_dict(), weights)
+    with pytest.raises(LdbenchError, match="SHA-256 does not start with 7be5be79"):
+        Lpips(weights)
+    monkeypatch.setattr(ldbench.metrics, "ALEXNET_SHA256_PREFIX", ldbench.metrics._sha256(weights)[:8])
     score = Lpips(weights)
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (64, 64)).astype(np.uint8)
@@ -165,6 +169,7 @@ def test_lpips_with_a_local_alexnet_trunk_and_clear_errors(tmp_path):
     assert lpips_or_none(None) is None
     bad = tmp_path / "bad.pth"
     torch.save({"nope": torch.zeros(1)}, bad)
+    monkeypatch.setattr(ldbench.metrics, "ALEXNET_SHA256_PREFIX", ldbench.metrics._sha256(bad)[:8])
     with pytest.raises(LdbenchError, match="not a torchvision AlexNet state dict"):
         Lpips(bad)
     with pytest.raises(LdbenchError, match="does not exist"):

@@ -257,6 +257,21 @@ def inception_features(paths, weights: str | Path, batch_size: int = 32) -> np.n
     return _check(f"Inception features of {len(paths)} images", feats)
 
 
+#: torchvision's ``alexnet-owt-7be5be79.pth``: torch.hub names its files by the first hex digits of their SHA-256
+ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+ALEXNET_SHA256_PREFIX = "7be5be79"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class Lpips:
     """LPIPS v0.1 (Zhang et al. 2018): the ``lpips`` package's calibrated linear layers on an AlexNet trunk.
 
@@ -274,6 +289,9 @@ class Lpips:
         path = Path(backbone_weights)
         if not path.is_file():
             raise LdbenchError(f"metrics.lpips_backbone: {path} does not exist")
+        if not _sha256(path).startswith(ALEXNET_SHA256_PREFIX):
+            raise LdbenchError(f"metrics.lpips_backbone: {path} is not torchvision's {ALEXNET_FILE} (its SHA-256 does not start with "
+                               f"{ALEXNET_SHA256_PREFIX}, as torch.hub checks); LPIPS is calibrated on exactly those weights")
         trunk = torchvision.models.alexnet()
         try:
             trunk.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
