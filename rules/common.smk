@@ -121,7 +121,8 @@ def samples_for_source(wildcards):
 
 def chosen_delta(method=None):
     """Input function: the searched δ a set is sampled at ({method} wildcard unless given): the LD
-    model's for LD, the noLD model's own for noLD@searched, none (δ = 0) for noLD and LD@zero."""
+    model's for LD, the noLD model's own for noLD@searched, none (δ = 0) for noLD and LD@zero.
+    """
 
     def inputs(wildcards):
         variant, _, at = wildcards.ld.partition("@")
@@ -167,7 +168,10 @@ AGEING_KEYS = [(d, ld) for d in AGEING["datasets"] for ld in LDS]
 
 
 def fid_kid_files(keys=None):
-    return [f"results/metrics/{d}/fid_kid/{m}-{ld}.json" for d, m, ld in (keys or FID_KID_KEYS)]
+    return [
+        f"results/metrics/{d}/fid_kid/{m}-{ld}.json"
+        for d, m, ld in (keys or FID_KID_KEYS)
+    ]
 
 
 def real_floor_files():
