@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
-from ldbench.evaluator import evaluator_features, load_evaluator, save_evaluator, train_evaluator
+from ldbench.classifier import extract_features
+from ldbench.evaluator import load_evaluator, save_evaluator, train_evaluator
 from ldbench.settings import EvaluatorSettings
 from ldbench.utils import LdbenchError
 
@@ -27,22 +28,22 @@ def _data(n=24, size=32, seed=0):
 def test_evaluator_is_seeded_and_its_features_are_standardised_on_the_training_split(tmp_path):
     images, rows = _data()
     model = train_evaluator(images, rows, SETTINGS, seed=3)
-    feats = evaluator_features(model, images)
+    feats = extract_features(model, images)
     assert feats.shape == (24, 16) and np.isfinite(feats).all()
     np.testing.assert_allclose(feats.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(feats.std(0, ddof=1)[feats.std(0) > 0], 1, atol=1e-4)
     save_evaluator(model, tmp_path / "evaluator.pt", SETTINGS)
-    np.testing.assert_array_equal(evaluator_features(load_evaluator(tmp_path / "evaluator.pt"), images), feats)
-    again = evaluator_features(train_evaluator(images, rows, SETTINGS, seed=3), images)
+    np.testing.assert_array_equal(extract_features(load_evaluator(tmp_path / "evaluator.pt"), images), feats)
+    again = extract_features(train_evaluator(images, rows, SETTINGS, seed=3), images)
     np.testing.assert_array_equal(again, feats)
-    other = evaluator_features(train_evaluator(images, rows, SETTINGS, seed=4), images)
+    other = extract_features(train_evaluator(images, rows, SETTINGS, seed=4), images)
     assert not np.allclose(other, feats)
 
 
 def test_evaluator_features_separate_what_the_images_show():
     images, rows = _data()
     model = train_evaluator(images, rows, SETTINGS, seed=0)
-    feats = evaluator_features(model, images)
+    feats = extract_features(model, images)
     bright, dark = feats[rows["label_B"] == 0], feats[rows["label_B"] == 1]
     between = np.linalg.norm(bright.mean(0) - dark.mean(0))
     within = np.mean([np.linalg.norm(f - bright.mean(0)) for f in bright] + [np.linalg.norm(f - dark.mean(0)) for f in dark])

@@ -151,13 +151,9 @@ class DriftedScheduler:
     def __init__(self, scheduler, delta: Delta, mode: str = "per_step"):
         if scheduler.num_inference_steps is None:
             raise ValueError("DriftedScheduler needs a scheduler whose set_timesteps was called")
-        self.scheduler, self.delta, self.mode = scheduler, delta, mode
+        self.scheduler, self.delta = scheduler, delta
         self.step_delta = step_shift(delta, mode, scheduler.num_inference_steps)
         self._fast = FastDDIM(scheduler, scheduler.timesteps) if FastDDIM.applies(scheduler) else None
-
-    @property
-    def timesteps(self) -> torch.Tensor:
-        return self.scheduler.timesteps
 
     def initial_latents(self, noise: torch.Tensor) -> torch.Tensor:
         """z_T ~ N(δ, I) (every mode)."""

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .classifier import _batches, build
+from .classifier import _batches, build, extract_features
 from .settings import EvaluatorSettings
 from .utils import LdbenchError, atomic_path, progress
 
@@ -86,9 +86,7 @@ def train_evaluator(images: torch.Tensor, rows: pd.DataFrame, settings: Evaluato
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        raw = torch.cat([model.pooled(images[i : i + 256]) for i in range(0, len(images), 256)])
+    raw = torch.from_numpy(extract_features(model, images)).float()  # still the identity standardisation here
     model.feature_mean.copy_(raw.mean(0))
     model.feature_std.copy_(raw.std(0).clamp_min(1e-6))
     return model
@@ -109,9 +107,3 @@ def load_evaluator(path: str | Path) -> Evaluator:
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model
-
-
-@torch.no_grad()
-def evaluator_features(model: Evaluator, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    model.eval()
-    return torch.cat([model.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]).double().numpy()

@@ -72,6 +72,11 @@ def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * trace_root)
 
 
+def _off_diagonal_mean(square: np.ndarray) -> float:
+    """Mean over i ≠ j: the within-set term of an unbiased (U-statistic) estimate."""
+    return float((square.sum() - np.trace(square)) / (len(square) * (len(square) - 1)))
+
+
 def mmd2_unbiased(real: np.ndarray, fake: np.ndarray) -> float:
     """KID's quantity on whole sets: unbiased MMD² with clean-fid's cubic kernel (x·y/d + 1)³.
 
@@ -82,9 +87,7 @@ def mmd2_unbiased(real: np.ndarray, fake: np.ndarray) -> float:
     real, fake = _check("real features", real), _check("generated features", fake)
     d = real.shape[1]
     k_rr, k_ff, k_rf = (real @ real.T / d + 1) ** 3, (fake @ fake.T / d + 1) ** 3, (real @ fake.T / d + 1) ** 3
-    n, m = len(real), len(fake)
-    within = lambda k, size: (k.sum() - np.trace(k)) / (size * (size - 1))
-    return float(within(k_rr, n) + within(k_ff, m) - 2 * k_rf.mean())
+    return _off_diagonal_mean(k_rr) + _off_diagonal_mean(k_ff) - 2 * float(k_rf.mean())
 
 
 @dataclass(frozen=True)
@@ -196,8 +199,8 @@ def energy_distance(generated: np.ndarray, real: np.ndarray) -> float:
     """
     if len(generated) < 2 or len(real) < 2:
         raise LdbenchError(f"energy distance needs at least 2 images per set, got {len(generated)} and {len(real)}")
-    within = lambda d: (d.sum() - np.trace(d)) / (len(d) * (len(d) - 1))
-    return float(2 * _pairwise_l1(generated, real).mean() - within(_pairwise_l1(generated, generated)) - within(_pairwise_l1(real, real)))
+    return (2 * float(_pairwise_l1(generated, real).mean()) - _off_diagonal_mean(_pairwise_l1(generated, generated))
+            - _off_diagonal_mean(_pairwise_l1(real, real)))
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

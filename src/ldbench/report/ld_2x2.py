@@ -45,7 +45,7 @@ def ld_2x2_frame(metric_files: Mapping[tuple[str, str, str], Path]) -> pd.DataFr
             for metric in ("fid", "kid"):
                 low, high = e[f"delta_{metric}_ci95"]
                 row |= {f"d{metric.upper()}": e[f"delta_{metric}"], f"d{metric.upper()}_ci_low": low, f"d{metric.upper()}_ci_high": high,
-                        f"{metric.upper()}_verdict": interval_verdict(low, high).replace("LD", "drift")}
+                        f"{metric.upper()}_verdict": interval_verdict(low, high, subject="drift")}
         rows.append(row)
     incomplete = sorted({(d, m) for d, m, _ in metric_files if any((d, m, cell) not in metric_files for cell in CELLS)})
     if incomplete:

@@ -22,9 +22,9 @@ from .render import write_table
 EFFECT_KEYS = ("delta_fid", "delta_fid_ci95", "delta_kid", "delta_kid_ci95", "pairing")
 
 
-def interval_verdict(low: float, high: float) -> str:
-    """"LD lower" / "LD higher" when the interval of LD − no LD excludes 0, else "inconclusive"."""
-    return "LD lower" if high < 0 else "LD higher" if low > 0 else "inconclusive"
+def interval_verdict(low: float, high: float, subject: str = "LD") -> str:
+    """"LD lower" / "LD higher" (``subject``) when the interval of LD − no LD excludes 0, else "inconclusive"."""
+    return f"{subject} lower" if high < 0 else f"{subject} higher" if low > 0 else "inconclusive"
 
 
 #: keys of :func:`paired_auc_effects` for the data-utility comparisons

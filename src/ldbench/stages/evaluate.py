@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..classifier import extract_features
 from ..evaluator import DESCRIPTION as EVALUATOR_DESCRIPTION
-from ..evaluator import evaluator_features, load_evaluator, save_evaluator, train_evaluator
+from ..evaluator import load_evaluator, save_evaluator, train_evaluator
 from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
 from ..metrics import (
@@ -82,7 +83,7 @@ class Extractor:
     def __call__(self, paths) -> np.ndarray:
         if self.kind == "inception":
             return inception_features(list(paths), self.weights)
-        return evaluator_features(self.evaluator, load_classifier_inputs(paths))
+        return extract_features(self.evaluator, load_classifier_inputs(paths))
 
 
 def save_features(path: Path, extractor: str, **arrays: np.ndarray) -> None:
