@@ -245,6 +245,7 @@ def paper_outputs():
         multiext("results/paper/fig_metric_vs_n", ".png", ".pdf", ".csv"),
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_cf_gain", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
         expand(
             "results/paper/fig1_counterfactuals_{editor}.{ext}",

@@ -6,7 +6,8 @@ rule counterfactual:
     input:
         unpack(model_pair(CF["method"])),
         slices="results/data/{dataset}/slices.csv",
-        classifier="results/classifiers/{dataset}/real/model.pt",
+        # effectiveness: a real-data classifier the δ search does not consult (it reads `real`)
+        classifier=f"results/classifiers/{{dataset}}/{REAL_DOUBLE_STEPS}/model.pt",
     output:
         directory("results/counterfactual/{dataset}/{editor}"),
     log:

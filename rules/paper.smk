@@ -217,6 +217,11 @@ rule paper_counterfactual:
             caption="../report/table_cf_groundtruth.rst",
             category="Tables",
         ),
+        gain=report(
+            multiext("results/paper/table_cf_gain", ".csv", ".md", ".tex"),
+            caption="../report/table_cf_gain.rst",
+            category="Tables",
+        ),
         ageing=report(
             multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
             caption="../report/table_ageing.rst",
@@ -230,6 +235,8 @@ rule paper_counterfactual:
     params:
         result_keys=COUNTERFACTUAL_KEYS,
         ageing_keys=AGEING_KEYS,
+        bootstrap=config["counterfactual"]["bootstrap"],
+        seed=config["seed"],
         code=code_stamp("ldbench.report.counterfactual"),
     script:
         "../workflow_scripts/paper_counterfactual.py"

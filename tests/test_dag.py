@@ -129,3 +129,8 @@ def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path)
     assert readers == {"real_features", "evaluate"}
     for rule in ("real_features", "evaluate"):
         assert not any("results/classifiers/" in line for line in inputs[rule]), inputs[rule]
+    # the classifier that scores the edits' effect is not the one the δ search consults
+    def classifiers(rule: str) -> set[str]:
+        return {path for line in inputs[rule] for path in re.findall(r"results/classifiers/[^, ]+", line)}
+
+    assert classifiers("counterfactual") and not classifiers("counterfactual") & classifiers("drift_search")

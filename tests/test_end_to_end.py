@@ -67,22 +67,33 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
 
 def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     edits = pd.read_csv(smoke_runs[0] / "results/paper/table_counterfactual.csv")
-    assert len(edits) == 2 * 3 * 2 * 2  # dataset × editor × task × {noLD, LD}
+    assert len(edits) == 2 * 3 * 2 * 2 * 3  # dataset × editor × task × {noLD, LD} × {edit, null edit, reconstruction}
     assert set(edits["editor"]) == {"SDEdit (img2img)", "DDIM inversion + prompt swap", "Pix2Pix-Zero (diffusers pipeline)"}
+    assert edits.groupby("variant")["reversibility_l1"].apply(lambda r: r.notna().all()).to_dict() == {"edit": True, "null edit": False, "reconstruction": False}
     assert edits["ssim_to_source"].between(-1, 1).all() and edits["flipped"].between(0, 1).all()
     assert edits["lpips"].str.startswith("unavailable").all() and edits["lpips_to_source"].isna().all()  # no stand-in
     truth = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_groundtruth.csv")
-    assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all()
+    assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all() and truth["locality_ratio"].map(math.isfinite).all()
+    by_dataset = dict(tuple(truth.groupby("dataset")))  # the brain tasks have an effect measure, the X-ray ones none
+    assert by_dataset["brain"]["effect_error"].map(math.isfinite).all() and by_dataset["cxr"]["effect_error"].isna().all()
+    gain = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_gain.csv")
+    assert len(gain.drop_duplicates(["dataset", "editor", "task", "LD"])) == 2 * 3 * 2 * 2
+    assert {"p_target_edit", "l1_to_truth", "locality_ratio"} <= set(gain["score"])
+    assert (gain["gain_low"] <= gain["gain"]).all() and (gain["gain"] <= gain["gain_high"]).all()
+    assert set(gain["verdict"]) <= {"edit higher", "edit lower", "inconclusive"}
     for editor in ("sdedit", "ddim_inversion", "pix2pix_zero"):
         assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
     ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
-    assert list(ageing["LD"]) == [False, True] and ageing["ssim_to_truth"].between(-1, 1).all()
+    assert list(ageing["LD"]) == [False] * 3 + [True] * 3 and ageing["ssim_to_truth"].between(-1, 1).all()
+    assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
+    assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive"]).all()
     assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
 
 
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
-    for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_delta_ablation",
+    for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_cf_gain",
+                  "results/paper/table_delta_ablation",
                   "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation"):
         for ext in (".csv", ".md", ".tex"):
             assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
@@ -105,7 +116,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     workdir = smoke_runs[0]
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
-    for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_delta_ablation", "table_ageing",
+    for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_cf_gain", "table_delta_ablation", "table_ageing",
                  "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig2_delta_sweep_base", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened

@@ -180,3 +180,51 @@ def test_ld_2x2_separates_training_from_inference_drift(tmp_path):
     del files[("brain", "basic_ft", "LD@zero")]
     with pytest.raises(LdbenchError, match=r"incomplete for \[\('brain', 'basic_ft'\)\]"):
         ld_2x2_frame(files)
+
+
+def _counterfactual_result(folder, edit_gain, rng, n_subjects=8, visits=2):
+    """A counterfactual rule's output: per-image scores of the edit, its null edit and the reconstruction."""
+
+    rows = []
+    for ld, gain in edit_gain.items():
+        null = rng.uniform(0.2, 0.6, n_subjects * visits)
+        scores = {"edit": null + gain + rng.normal(scale=0.02, size=len(null)), "null edit": null, "reconstruction": null * 0 + 0.1}
+        for variant, p in scores.items():
+            for i, value in enumerate(p):
+                rows.append({"task": "CN → AD", "ld": ld, "variant": variant, "delta": 0.0 if ld == "noLD" else 0.01, "image": f"img{i}.png",
+                             "subject": f"s{i // visits}", "p_target_edit": value, "flipped": value > 0.5, "l1_to_truth": 1 - value})
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(folder / "per_image.csv", index=False)
+    _write(folder / "summary.json", {"editor_name": "SDEdit (img2img)"})
+    return folder
+
+
+def test_edit_gain_over_the_null_edit_has_a_subject_level_interval_and_an_honest_verdict(tmp_path):
+    import numpy as np
+
+    from ldbench.report.counterfactual import counterfactual_gain_frame, write_gain_table
+
+    folder = _counterfactual_result(tmp_path / "cf", {"noLD": 0.0, "LD": 0.2}, np.random.default_rng(0))
+    gain = counterfactual_gain_frame({("brain", "sdedit"): folder}, n_boot=200, seed=0)
+    p = gain[gain["score"] == "p_target_edit"].set_index("LD")
+    assert p.loc[True, "gain"] == pytest.approx(0.2, abs=0.02) and p.loc[True, "verdict"] == "edit higher"
+    assert p.loc[False, "verdict"] == "inconclusive" and p.loc[False, "gain_low"] < 0 < p.loc[False, "gain_high"]
+    assert (gain["n"] == 16).all() and (gain["n_subjects"] == 8).all()
+    assert p.loc[True, "reconstruction"] == pytest.approx(0.1)
+    l1 = gain[gain["score"] == "l1_to_truth"].set_index("LD")
+    assert l1.loc[True, "verdict"] == "edit lower"  # closer to the truth than the null edit
+    write_gain_table(gain, tmp_path / "table_cf_gain", n_boot=200)
+    shown = (tmp_path / "table_cf_gain.md").read_text()
+    assert "edit higher" in shown and "inconclusive" in shown and "Δ p(target)↑" in shown
+
+
+def test_edit_gain_refuses_an_edit_without_its_null_edit(tmp_path):
+    import numpy as np
+
+    from ldbench.report.counterfactual import counterfactual_gain_frame
+
+    folder = _counterfactual_result(tmp_path / "cf", {"LD": 0.2}, np.random.default_rng(0))
+    per_image = pd.read_csv(folder / "per_image.csv")
+    per_image[~((per_image["variant"] == "null edit") & (per_image["image"] == "img3.png"))].to_csv(folder / "per_image.csv", index=False)
+    with pytest.raises(LdbenchError, match="has no null edit"):
+        counterfactual_gain_frame({("brain", "sdedit"): folder}, n_boot=50, seed=0)

@@ -1,4 +1,4 @@
-"""Rule paper_counterfactual: the counterfactual-editing, ground-truth and ageing tables."""
+"""Rule paper_counterfactual: the counterfactual-editing, ground-truth, edit − null edit and ageing tables."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -8,10 +8,19 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
-from ldbench.report.counterfactual import counterfactual_frame, write_ageing_table, write_counterfactual_tables
+from ldbench.report.counterfactual import (
+    counterfactual_frame,
+    counterfactual_gain_frame,
+    write_ageing_table,
+    write_counterfactual_tables,
+    write_gain_table,
+)
 
 with stage(snakemake):
     i, p, out = snakemake.input, snakemake.params, snakemake.output
-    frame, summaries = counterfactual_frame({tuple(key): Path(path) for key, path in zip(p.result_keys, i.results)})
+    results = {tuple(key): Path(path) for key, path in zip(p.result_keys, i.results)}
+    frame, summaries = counterfactual_frame(results)
     write_counterfactual_tables(frame, summaries, Path(out.edit[0]).with_suffix(""), Path(out.truth[0]).with_suffix(""))
-    write_ageing_table({tuple(key): Path(path) for key, path in zip(p.ageing_keys, i.ageing)}, Path(out.ageing[0]).with_suffix(""))
+    write_gain_table(counterfactual_gain_frame(results, p.bootstrap, p.seed), Path(out.gain[0]).with_suffix(""), p.bootstrap)
+    write_ageing_table({tuple(key): Path(path) for key, path in zip(p.ageing_keys, i.ageing)}, Path(out.ageing[0]).with_suffix(""),
+                       p.bootstrap, p.seed)

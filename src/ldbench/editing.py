@@ -23,6 +23,9 @@ A third editor needs a model trained for it: :func:`instruct_edit` runs an Instr
 extra channels and separate text and image guidance.
 
 Edits are deterministic given the seed: the forward noise of image i depends on (seed, i) only.
+Two controls stand beside every edit (``ldbench.stages.counterfactual``): the *null edit*, the same
+editor, seed and noise with the target prompt equal to the source prompt, and the *reconstruction*
+:func:`reconstruct`, the VAE alone (encode → decode), the ceiling of any edit that passes through it.
 """
 
 from __future__ import annotations
@@ -112,6 +115,13 @@ def _pix2pix_zero(components: Components, images: torch.Tensor, source_prompts: 
 def _encode(components: Components, images: torch.Tensor) -> torch.Tensor:
     means, _ = encode_images(components, images, desc="encode")
     return means
+
+
+@torch.no_grad()
+def reconstruct(components: Components, images: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+    """The VAE's encode → decode of ``images`` (N, 3, H, W) in [−1, 1], from the posterior mean."""
+    means, _ = encode_images(components, images, batch_size, desc="reconstruct")
+    return torch.cat([decode(components, means[start : start + batch_size]) for start in range(0, len(means), batch_size)])
 
 
 @torch.no_grad()

@@ -107,3 +107,11 @@ class DatasetKind:
 
     def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
         raise NotImplementedError
+
+    #: what :meth:`measure_effect` measures, or None where the kind has no validated measurement
+    effect_measure: ClassVar[str | None] = None
+
+    def measure_effect(self, image: np.ndarray) -> float:
+        """The counterfactual tasks' effect, measured on a uint8 image by fixed image analysis (no network),
+        so an edit's change can be compared with the true counterfactual's."""
+        raise NotImplementedError

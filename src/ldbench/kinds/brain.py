@@ -109,3 +109,21 @@ class Brain(DatasetKind):
         factual, truth = brain_counterfactual(spec, image_size, options["slice_offset_mm"], **task.truth)
         changed = np.abs(truth.astype(int) - factual.astype(int)) > CHANGE_THRESHOLD
         return GroundTruth(factual, truth, ndimage.binary_dilation(changed, iterations=1))
+
+    effect_measure = "lateral-ventricle area / brain area"
+
+    def measure_effect(self, image: Any) -> float:
+        """Lateral-ventricle area as a fraction of the brain's: CSF-dark pixels (below 0.55 × the brain's
+        median) in the brain's central zone (deeper than 0.35 of its largest inset distance, which leaves
+        out the sulci). Tracks the phantom's ventricle volume (tests/test_data_phantoms.py)."""
+        import numpy as np
+        from scipy import ndimage
+
+        img = np.asarray(image, dtype=np.float32)
+        labels, n = ndimage.label(img > 0.15 * np.percentile(img, 99))
+        if n == 0:
+            return float("nan")
+        brain = ndimage.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+        depth = ndimage.distance_transform_edt(brain)
+        ventricles = (img < 0.55 * np.median(img[brain])) & (depth > 0.35 * depth.max())
+        return float(ventricles.sum() / brain.sum())

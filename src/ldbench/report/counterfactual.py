@@ -1,11 +1,16 @@
 """The counterfactual-editing tables and Fig. 1, from the ``counterfactual`` rule's outputs only.
 
-``table_counterfactual``: per dataset, editor, task and LD, what any dataset can score — identity
-(SSIM / PSNR to the source), LPIPS (as available), effectiveness (target-label probability and
-flip rate of the real-data classifier) and reversibility.
+Every table has one row per dataset, editor, task, LD and *variant*: the edit, the null edit (the
+same editor and noise asked for no change) and the VAE reconstruction (``ldbench.stages.counterfactual``).
+
+``table_counterfactual``: what any dataset can score — identity (SSIM / PSNR to the source), LPIPS
+(as available), effectiveness (target-label probability and flip rate of the real-data classifier)
+and reversibility (edits only).
 ``table_cf_groundtruth``: the phantom rows against the true counterfactual — SSIM / PSNR / L1 of
-the edit and, for reference, the L1 of the unedited source, plus minimality (mean change outside
-the truly changed region) next to the change inside it.
+the output and, for reference, the L1 of the unedited source, the change inside and outside the
+truly changed region and locality, their ratio.
+``table_cf_gain``: the edit minus its null edit, per image, with the subject-level paired
+bootstrap interval; its verdict is read off the interval ("inconclusive" when it contains 0).
 Cells are means over the edited images, with n.
 """
 
@@ -17,7 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..auc import paired_mean_difference
+from ..seeds import derive_seed
 from ..utils import LdbenchError, read_json
+from .ld_effect import interval_verdict
 from .render import write_table
 
 MEANS = {
@@ -26,9 +34,17 @@ MEANS = {
     "flipped": "flip rate↑", "reversibility_l1": "L1↓ edit back",
     "ssim_to_truth": "SSIM↑ to truth", "psnr_to_truth": "PSNR↑ to truth", "lpips_to_truth": "LPIPS↓ to truth", "l1_to_truth": "L1↓ to truth",
     "l1_source_to_truth": "L1 source→truth", "change_outside_region": "L1 change outside↓", "change_inside_region": "L1 change inside",
+    "locality_ratio": "locality↑ (inside / outside)",
+    "effect_measured": "effect (measured)", "effect_true": "true effect", "effect_direction_correct": "effect direction right↑",
+    "effect_error": "effect error↓",
 }
 IDENTITY = ["ssim_to_source", "psnr_to_source", "lpips_to_source", "p_target_edit", "flipped", "reversibility_l1"]
-TRUTH = ["ssim_to_truth", "psnr_to_truth", "lpips_to_truth", "l1_to_truth", "l1_source_to_truth", "change_outside_region", "change_inside_region"]
+TRUTH = ["ssim_to_truth", "psnr_to_truth", "lpips_to_truth", "l1_to_truth", "l1_source_to_truth", "change_outside_region", "change_inside_region",
+         "locality_ratio", "effect_measured", "effect_true", "effect_direction_correct", "effect_error"]
+#: per-image scores whose edit − null edit difference gets an interval (where the run has them)
+GAIN = ["p_target_edit", "flipped", "l1_to_truth", "ssim_to_truth", "psnr_to_truth", "change_inside_region", "locality_ratio",
+        "effect_direction_correct", "effect_error"]
+KEYS = ["dataset", "editor", "task", "LD", "variant", "delta", "n"]
 
 
 def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
@@ -40,8 +56,10 @@ def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.Da
         if per_image.empty:
             raise LdbenchError(f"{folder}/per_image.csv: no edited images")
         summaries[(dataset, editor)] = summary
-        for (task, ld), group in per_image.groupby(["task", "ld"], sort=False):
-            row = {"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD",
+        if "variant" not in per_image:
+            raise LdbenchError(f"{folder}/per_image.csv: no 'variant' column (written by an older counterfactual rule); re-run it")
+        for (task, ld, variant), group in per_image.groupby(["task", "ld", "variant"], sort=False):
+            row = {"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD", "variant": variant,
                    "delta": float(group["delta"].iloc[0]), "n": len(group), "lpips": summary["lpips"]}
             for column in MEANS:
                 row[column] = float(group[column].astype(float).mean()) if column in group else np.nan
@@ -50,7 +68,7 @@ def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.Da
 
 
 def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    shown = frame[["dataset", "editor", "task", "LD", "delta", "n"]].copy()
+    shown = frame[KEYS].copy()
     shown["LD"] = np.where(frame["LD"], "yes", "no")
     shown["delta"] = frame["delta"].map(lambda d: f"{d:+g}")
     shown = shown.rename(columns={"delta": "δ"})
@@ -63,23 +81,83 @@ def _display(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def write_counterfactual_tables(frame: pd.DataFrame, summaries: dict, stem_edit: Path, stem_truth: Path) -> None:
     some = next(iter(summaries.values()))
     settings = (f"Editing model: {some['method']} without LD (δ = 0) and with LD (its searched δ); "
-                f"{some['steps']} DDIM steps, guidance {some['guidance_scale']}, SDEdit strength {some['strength']}, seed {some['seed']}.")
+                f"{some['steps']} DDIM steps, guidance {some['guidance_scale']}, SDEdit strength {some['strength']}, seed {some['seed']}. "
+                "Variants: the edit; the null edit (the same editor, seed and noise with the target prompt equal to the source prompt); "
+                "the reconstruction (VAE encode → decode of the source).")
     lpips = f"LPIPS: {some['lpips']}."
     write_table(stem_edit, frame.drop(columns=TRUTH), _display(frame, IDENTITY),
                 "Counterfactual editing, with and without LD: identity, effectiveness, reversibility",
-                f"{settings} p(target) and flip rate: the real-data classifier on the edit. {lpips} SSIM: {some['ssim']}; PSNR: {some['psnr']}; L1: {some['l1']}.")
+                f"{settings} p(target) and flip rate: the classifier trained on the real training split for twice the steps (real-2x; "
+                f"not consulted by the δ search, not behind FID) on each output. {lpips} SSIM: {some['ssim']}; PSNR: {some['psnr']}; L1: {some['l1']}.")
     truth = frame[frame["ssim_to_truth"].notna()]
     if truth.empty:
         truth = frame.iloc[0:0]
     write_table(stem_truth, truth.drop(columns=IDENTITY), _display(truth, TRUTH),
                 "Counterfactuals against the phantom ground truth (same subject re-rendered with the attribute changed)",
-                f"{settings} 'L1 source→truth' is what leaving the image unedited scores. Minimality: mean |edit − source| "
-                f"outside the region the true counterfactual changes (inside, for comparison). {lpips} "
+                f"{settings} 'L1 source→truth' is what leaving the image unedited scores. Change outside / inside: mean |output − source| "
+                f"outside / inside the region the true counterfactual changes; locality: their ratio per image, averaged. "
+                f"Effect: {_effect_note(summaries)} {lpips} "
                 + ("" if len(truth) else "No dataset of this run is a phantom: no ground truth."))
 
 
+def _effect_note(summaries: dict) -> str:
+    measures = {dataset: s.get("effect_measure") for (dataset, _), s in sorted(summaries.items())}
+    said = "; ".join(f"{d}: {m} (fixed segmentation, no network)" if m else f"{d}: none (no validated measurement)" for d, m in measures.items())
+    return (f"{said}. 'effect (measured)': measure(output) − measure(source); 'true effect': measure(truth) − measure(source); "
+            "direction right: the two have the same sign; error: their absolute difference.")
+
+
+def counterfactual_gain_frame(results: Mapping[tuple[str, str], Path], n_boot: int, seed: int) -> pd.DataFrame:
+    """Edit − null edit per (dataset, editor, task, LD, score): paired per image, resampled by subject."""
+    rows = []
+    for (dataset, editor), folder in sorted(results.items()):
+        summary = read_json(Path(folder) / "summary.json")
+        per_image = pd.read_csv(Path(folder) / "per_image.csv")
+        for (task, ld), group in per_image.groupby(["task", "ld"], sort=False):
+            edited = group[group["variant"] == "edit"].set_index("image")
+            null = group[group["variant"] == "null edit"].set_index("image").reindex(edited.index)
+            recon = group[group["variant"] == "reconstruction"].set_index("image").reindex(edited.index)
+            if null["task"].isna().any():
+                raise LdbenchError(f"{folder}/per_image.csv: {task} {ld}: an edited image has no null edit")
+            subjects = edited["subject"].astype(str).to_numpy()
+            for score in GAIN:
+                if score not in edited or edited[score].isna().all():
+                    continue
+                a, b = edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy()
+                gain = paired_mean_difference(a, b, subjects, n_boot, derive_seed(seed, "cf_gain", dataset, editor, task, ld, score))
+                rows.append({"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD",
+                             "delta": float(edited["delta"].iloc[0]), "score": score, "n": len(a), "n_subjects": len(set(subjects)),
+                             "edit": float(a.mean()), "null_edit": float(b.mean()), "reconstruction": float(recon[score].astype(float).mean()),
+                             "gain": gain.value, "gain_low": gain.low, "gain_high": gain.high,
+                             "verdict": interval_verdict(gain.low, gain.high, subject="edit")})
+    return pd.DataFrame(rows)
+
+
+def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
+    """``table_cf_gain``: one row per edit setting, one column per score, each cell the gain, its interval and verdict."""
+    caption = "What the edit does beyond its null edit: edit − null edit, paired per image"
+    note = (f"Each cell: mean over images of (edit − null edit) for that score, [95 % interval: ± t(subjects − 1) × the SD over "
+            f"{n_boot} bootstrap resamples of test subjects (each with all its images), small-sample corrected], and the verdict read off the interval ('edit higher' / "
+            "'edit lower' when it excludes 0, else 'inconclusive'). The null edit is the same editor, seed and noise asked for no "
+            "change, so blur and other pipeline effects cancel. Arrows: the better direction of each score. "
+            "The CSV also holds each score's mean for the edit, the null edit and the VAE reconstruction.")
+    if gain.empty:
+        write_table(stem, gain, pd.DataFrame({"edit − null edit": ["no counterfactual results"]}), caption, note)
+        return
+    cells = gain.assign(cell=[f"{g:+.3f} [{lo:+.3f}, {hi:+.3f}] {v}" for g, lo, hi, v in
+                              zip(gain["gain"], gain["gain_low"], gain["gain_high"], gain["verdict"], strict=True)])
+    keys = ["dataset", "editor", "task", "LD", "delta", "n"]
+    shown = cells.pivot_table(index=keys, columns="score", values="cell", aggfunc="first", sort=False).reset_index()
+    shown = shown[keys + [s for s in GAIN if s in shown.columns]]
+    shown["LD"] = np.where(shown["LD"], "yes", "no")
+    shown["delta"] = shown["delta"].map(lambda d: f"{d:+g}")
+    shown = shown.rename(columns={"delta": "δ", **{s: "Δ " + MEANS[s] for s in GAIN}})
+    write_table(stem, gain, shown, caption, note)
+
+
 def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, editor: str, per_task: int = 1, dpi: int = 150) -> None:
-    """Fig. 1: source, edit without / with LD, truth; difference maps (added green, removed red)."""
+    """Fig. 1: source, edit without / with LD, truth; difference maps (added green, removed red), the LD
+    null edit's beside them: what the editing pipeline changes when asked for nothing."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,15 +178,17 @@ def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, ed
                 for k in range(min(per_task, len(ex[f"{t_index}_source"]))):
                     source = ex[f"{t_index}_source"][k]
                     edits = [ex[f"{t_index}_noLD"][k], ex[f"{t_index}_LD"][k]]
+                    null = ex[f"{t_index}_LD_null"][k]
                     truth = ex[f"{t_index}_truth"][k] if f"{t_index}_truth" in ex else None
-                    panels.append((f"{dataset}: {task}", source, edits, truth, summary["deltas"]["LD"]))
+                    panels.append((f"{dataset}: {task}", source, edits, null, truth, summary["deltas"]["LD"]))
     if not panels:
         raise LdbenchError(f"no counterfactual examples for editor {editor!r}")
-    titles = ["source", "edit, no LD", "edit, LD", "true counterfactual", "difference, no LD", "difference, LD", "true difference"]
+    titles = ["source", "edit, no LD", "edit, LD", "true counterfactual", "difference, no LD", "difference, LD",
+              "difference, null edit (LD)", "true difference"]
     fig, axes = plt.subplots(len(panels), len(titles), figsize=(1.7 * len(titles), 1.9 * len(panels)), squeeze=False)
-    for r, (name, source, edits, truth, delta) in enumerate(panels):
+    for r, (name, source, edits, null, truth, delta) in enumerate(panels):
         images = [source, *edits, truth]
-        diffs = [_difference_rgb(source, e) for e in edits] + [_difference_rgb(source, truth) if truth is not None else None]
+        diffs = [_difference_rgb(source, e) for e in [*edits, null]] + [_difference_rgb(source, truth) if truth is not None else None]
         for c, img in enumerate(images + diffs):
             ax = axes[r, c]
             ax.set_xticks([]), ax.set_yticks([])
@@ -139,33 +219,64 @@ AGEING_MEANS = {"ssim_to_truth": "SSIM↑", "psnr_to_truth": "PSNR↑", "lpips_t
                 "l1_source_to_truth": "L1 unedited→follow-up"}
 
 
-def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path) -> None:
-    """The ageing table: InstructPix2Pix without and with LD against the real follow-up scans."""
+def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, seed: int) -> tuple[dict, str]:
+    """Edit − null edit of one score, paired by test pair (columns for the CSV, the displayed cell)."""
+    edited = per_image[per_image["variant"] == "edit"].reset_index(drop=True)
+    null = per_image[per_image["variant"] == "null edit"].reset_index(drop=True)
+    if len(edited) != len(null) or not (edited["image_young"].to_numpy() == null["image_young"].to_numpy()).all():
+        raise LdbenchError(f"{key}: the ageing edits and null edits are not the same test pairs; re-run the ageing rule")
+    gain = paired_mean_difference(edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy(),
+                                  edited["subject"].astype(str).to_numpy(), n_boot, derive_seed(seed, "ageing_gain", key, score))
+    verdict = interval_verdict(gain.low, gain.high, subject="edit")
+    columns = {f"gain_{score}": gain.value, f"gain_{score}_low": gain.low, f"gain_{score}_high": gain.high, f"gain_{score}_verdict": verdict}
+    return columns, f"{gain.value:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}] {verdict}"
+
+
+AGEING_GAIN = ("l1_to_truth", "ssim_to_truth")
+
+
+def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_boot: int, seed: int) -> None:
+    """The ageing table: InstructPix2Pix without and with LD against the real follow-up scans, each beside its
+    null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit."""
     rows, summaries = [], []
     for (dataset, ld), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD")):
         summary = read_json(Path(folder) / "summary.json")
         per_image = pd.read_csv(Path(folder) / "per_image.csv")
+        if "variant" not in per_image:
+            raise LdbenchError(f"{folder}/per_image.csv: no 'variant' column (written by an older ageing rule); re-run it")
         summaries.append(summary)
-        row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "delta": summary["delta"],
-               "n": len(per_image), "years_mean": float(per_image["years"].mean()), "lpips": summary["lpips"]}
-        row.update({c: float(per_image[c].astype(float).mean()) for c in AGEING_MEANS})
-        rows.append(row)
+        gains, cells = {}, {}
+        for score in AGEING_GAIN:
+            columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}", n_boot, seed)
+            gains.update(columns)
+        for variant, group in per_image.groupby("variant", sort=False):
+            row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "variant": variant, "delta": summary["delta"],
+                   "n": len(group), "years_mean": float(group["years"].mean()), "lpips": summary["lpips"]}
+            row.update({c: float(group[c].astype(float).mean()) for c in AGEING_MEANS})
+            row.update(gains if variant == "edit" else {})
+            row.update({f"shown_{score}": cells[score] if variant == "edit" else "" for score in AGEING_GAIN})
+            rows.append(row)
     caption = "Ageing with ground truth: InstructPix2Pix on longitudinal pairs, with and without LD"
     if not rows:
         write_table(stem, pd.DataFrame(), pd.DataFrame({"ageing": ["not run (ageing.datasets is empty)"]}), caption, "")
         return
     frame = pd.DataFrame(rows)
-    shown = frame[["dataset", "editor", "n"]].copy()
+    shown = frame[["dataset", "editor", "variant", "n"]].copy()
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
     shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["years"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
     for column, label in AGEING_MEANS.items():
         digits = 2 if column.startswith("psnr") else 3
         shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
+    for score in AGEING_GAIN:
+        shown[f"Δ {AGEING_MEANS[score]} vs null edit"] = frame.pop(f"shown_{score}")
     some = summaries[0]
     trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries)
     note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
             "subject's later visit (the real follow-up). 'L1 unedited→follow-up' is what leaving the scan unedited scores. "
+            "Controls: the null edit (the same noise, 'make the <modality> 0 years older') and the reconstruction (VAE encode → "
+            "decode of the earlier scan). Δ vs null edit: mean over pairs of (edit − null edit), [95 % interval: ± t(subjects − 1) × "
+            f"the SD over {n_boot} bootstrap resamples of test subjects, small-sample corrected], verdict read off the interval. "
             f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "
             f"{some['sampling_steps']} DDIM steps, text guidance {some['text_guidance']}, image guidance {some['image_guidance']}. "
             f"LPIPS: {some['lpips']}.")

@@ -6,7 +6,8 @@ The paper's ageing task with ground truth: an InstructPix2Pix model is fine-tune
 later visit) pairs of the same subject, with the age difference in the instruction as a number
 (the paper's best wording). On the test split's pairs the earlier scan is edited and compared
 with the later scan, the true follow-up: SSIM, PSNR, L1 and LPIPS (when available), beside the
-L1 of leaving the earlier scan unedited.
+L1 of leaving the earlier scan unedited. The same scores are given to two controls: the null edit
+(the same noise, "make the … 0 years older") and the VAE reconstruction of the earlier scan.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..editing import INSTRUCT_EDITOR, instruct_edit
+from ..editing import INSTRUCT_EDITOR, instruct_edit, reconstruct
 from ..encoding import encode_images
 from ..images import load_images, to_gray_uint8
 from ..methods import MethodConfig, get_strategy
@@ -36,6 +37,11 @@ log = logging.getLogger("ldbench")
 def instruction(row, modality: str) -> str:
     years = max(1, int(round(float(row["age_old"]) - float(row["age_young"]))))
     return f"make the {modality} {years} year{'s' if years > 1 else ''} older"
+
+
+def null_instruction(modality: str) -> str:
+    """The ageing editor's null edit: its instruction with no change asked."""
+    return f"make the {modality} 0 years older"
 
 
 def _pairs(pairs_csv: Path, split: str) -> pd.DataFrame:
@@ -68,27 +74,36 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     rows = draw_rows(test_pairs, min(settings.n_images, len(test_pairs)), derive_seed(settings.seed, "ageing", "test_pairs")).drop_duplicates(["image_young", "image_old"])
     rows = rows.reset_index(drop=True)
     sources = load_images(rows["image_young"])
-    edited = to_gray_uint8(instruct_edit(components, sources, [instruction(r, modality) for r in rows.to_dict("records")], delta,
-                                         derive_seed(settings.seed, "ageing", "edit"), steps=settings.sampling_steps, text_guidance=settings.text_guidance,
-                                         image_guidance=settings.image_guidance, batch_size=settings.sampling_batch_size,
-                                         inference_shift=settings.inference_shift))
+    seed = derive_seed(settings.seed, "ageing", "edit")
+
+    def edit(instructions: list[str], desc: str) -> np.ndarray:
+        return to_gray_uint8(instruct_edit(components, sources, instructions, delta, seed, steps=settings.sampling_steps,
+                                           text_guidance=settings.text_guidance, image_guidance=settings.image_guidance,
+                                           batch_size=settings.sampling_batch_size, inference_shift=settings.inference_shift, desc=desc))
+
+    outputs = {  # the edit and its controls: the same noise asked for 0 years, and the VAE alone
+        "edit": edit([instruction(r, modality) for r in rows.to_dict("records")], "ageing"),
+        "null edit": edit([null_instruction(modality)] * len(rows), "ageing null"),
+        "reconstruction": to_gray_uint8(reconstruct(components, sources, settings.sampling_batch_size)),
+    }
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
     lpips = lpips_or_none(settings.lpips_backbone)
     per_image = pd.DataFrame([{
-        "image_young": rows["image_young"][i], "image_old": rows["image_old"][i],
+        "variant": variant, "image_young": rows["image_young"][i], "image_old": rows["image_old"][i], "subject": str(rows["subject"][i]),
         "years": float(rows["age_old"][i] - rows["age_young"][i]), "ld": ld, "delta": delta,
-        "ssim_to_truth": ssim(truth_u8[i], edited[i]), "psnr_to_truth": psnr(truth_u8[i], edited[i]),
-        "l1_to_truth": l1_distance(truth_u8[i], edited[i]),
-        "lpips_to_truth": lpips(truth_u8[i], edited[i]) if lpips else float("nan"),
+        "ssim_to_truth": ssim(truth_u8[i], out[i]), "psnr_to_truth": psnr(truth_u8[i], out[i]),
+        "l1_to_truth": l1_distance(truth_u8[i], out[i]),
+        "lpips_to_truth": lpips(truth_u8[i], out[i]) if lpips else float("nan"),
         "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
-    } for i in range(len(rows))])
+    } for variant, out in outputs.items() for i in range(len(rows))])
+    edited = outputs["edit"]
     summary = {
         "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
         "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": train_settings.steps, "lr": train_settings.lr,
         "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
         "sampling_steps": settings.sampling_steps, "inference_shift": settings.inference_shift, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
         "seed": settings.seed, "ground_truth": "the subject's later visit (real follow-up scan)",
-        "lpips": lpips_status(lpips),
+        "lpips": lpips_status(lpips), "variants": list(outputs), "null_instruction": null_instruction("{modality}"),
     }
     with atomic_dir(Path(out_dir)) as tmp:
         write_csv(tmp / "per_image.csv", per_image)

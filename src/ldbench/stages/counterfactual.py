@@ -4,31 +4,39 @@ Tasks (one attribute changed, the prompt changed accordingly):
   brain  CN → AD (disease addition) and AD → CN (removal);
   cxr    No Finding → Cardiomegaly (addition) and Cardiomegaly → No Finding (removal).
 Each source image is edited by the fine-tuned ``counterfactual.method`` model without LD (δ = 0)
-and with LD (its searched δ). Scores per image:
+and with LD (its searched δ). Beside each edit stand two controls, scored the same way: the *null
+edit* (same editor, seed and noise, target prompt = source prompt: whatever it changes, the editing
+pipeline changes by itself, blur included) and the *reconstruction* (VAE encode → decode: the
+ceiling of anything that passes through the VAE). Scores per image and variant:
 
 * identity: SSIM and PSNR between source and edit;
 * LPIPS to the source (and to the truth): only with ``metrics.lpips_backbone`` (AlexNet weights,
   not downloadable offline); otherwise reported as unavailable, never replaced by another
   distance under its name;
-* effectiveness: the real-data classifier's probability of the target label on the edit, and the
-  flip rate (probability on the target side of 0.5);
-* reversibility: L1 between the source and the edit edited back (target → source prompt);
+* effectiveness: the probability of the target label on the edit by a real-data classifier that the
+  δ search does not consult (``real-2x``: the real training split, twice the steps), and the flip
+  rate (probability on the target side of 0.5);
+* reversibility (edits only): L1 between the source and the edit edited back (target → source prompt);
 * against the ground truth, where the dataset is a phantom (``ldbench.data.groundtruth`` renders the
   same subject with the attribute changed, everything else identical): SSIM, PSNR and L1 between
   edit and true counterfactual, the same L1 for the unedited source (what doing nothing scores),
-  and minimality, the mean change outside the region the true counterfactual changes.
+  the mean change inside and outside the region the true counterfactual changes, and locality,
+  their ratio (above 1: the change concentrates where the truth changes); where the kind has an
+  effect measure (brain: lateral-ventricle area by a fixed segmentation), the change it measures
+  on the output against the change it measures on the truth: direction correct, and the error.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..classifier import load_classifier, predict
-from ..editing import EDITORS, edit
+from ..editing import EDITORS, edit, reconstruct
 from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
 from ..kinds import CounterfactualTask, DatasetKind, get_kind
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
@@ -39,6 +47,9 @@ from ..utils import LdbenchError, atomic_dir, write_csv, write_json
 from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
+
+#: what each source image becomes: the edit and its two controls (the null edit, the VAE alone)
+VARIANTS = ("edit", "null edit", "reconstruction")
 
 
 def _ground_truth(truth: GroundTruthSettings | None, kind: DatasetKind, rows: pd.DataFrame, task: CounterfactualTask) -> tuple[list, list]:
@@ -61,6 +72,29 @@ def _ground_truth(truth: GroundTruthSettings | None, kind: DatasetKind, rows: pd
     return truths, regions
 
 
+def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: list, lpips, measure: Callable | None) -> list[dict]:
+    """Per image: identity to the source and, on phantoms, agreement with the true counterfactual, locality
+    and the measured effect (``measure``: the kind's fixed image analysis) against the true one."""
+    scores = []
+    for i, (source, out) in enumerate(zip(source_u8, out_u8, strict=True)):
+        rec = {"ssim_to_source": ssim(source, out), "psnr_to_source": psnr(source, out),
+               "lpips_to_source": lpips(source, out) if lpips else float("nan")}
+        if truths:
+            inside, outside = masked_l1(out, source, regions[i]), masked_l1(out, source, ~regions[i])
+            rec.update({"ssim_to_truth": ssim(truths[i], out), "psnr_to_truth": psnr(truths[i], out), "l1_to_truth": l1_distance(truths[i], out),
+                        "lpips_to_truth": lpips(truths[i], out) if lpips else float("nan"),
+                        "l1_source_to_truth": l1_distance(truths[i], source),
+                        "change_outside_region": outside, "change_inside_region": inside,
+                        "locality_ratio": inside / outside if outside > 0 else float("nan")})
+            if measure is not None:
+                before = measure(source)
+                effect, true_effect = measure(out) - before, measure(truths[i]) - before
+                rec.update({"effect_measured": effect, "effect_true": true_effect, "effect_error": abs(effect - true_effect),
+                            "effect_direction_correct": bool(true_effect != 0 and np.sign(effect) == np.sign(true_effect))})
+        scores.append(rec)
+    return scores
+
+
 def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path], chosen_json: Path, slices_csv: Path,
                    classifier_path: Path, out_dir: Path) -> pd.DataFrame:
     ds, editor, edit_settings = settings.dataset, settings.editor, settings.edit
@@ -68,6 +102,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
     deltas = {"noLD": 0.0, "LD": inference_delta(chosen_json)}
     classifier, targets = load_classifier(classifier_path)
     lpips = lpips_or_none(settings.lpips_backbone)
+    measure = kind.measure_effect if kind.effect_measure else None
     test = split_rows(read_slices(slices_csv), "test")
 
     records, examples = [], {}
@@ -91,44 +126,48 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
             phrase = read_metadata(model_dir)["modality_phrase"]
             src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrase), prompts_for(target_rows, ds.kind, phrase)
             seed = derive_seed(settings.seed, "counterfactual", "edit", task.name)
-            edited = edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}")
-            back = edit(components, edited, tgt_prompts, src_prompts, editor, deltas[ld], derive_seed(seed, "back"), edit_settings, desc=f"{task.name} {ld} back")
-            edited_u8, back_u8 = to_gray_uint8(edited), to_gray_uint8(back)
-            p_edit = predict(classifier, gray_uint8_to_unit(edited_u8))[:, column]
-            for i in range(len(rows)):
-                rec = {"task": task.name, "ld": ld, "delta": deltas[ld], "inference_shift": edit_settings.inference_shift,
-                       "sampling_steps": edit_settings.steps, "image": rows["image"][i],
-                       "ssim_to_source": ssim(source_u8[i], edited_u8[i]), "psnr_to_source": psnr(source_u8[i], edited_u8[i]),
-                       "p_target_source": float(p_source[i] if task.target_value else 1 - p_source[i]),
-                       "p_target_edit": float(p_edit[i] if task.target_value else 1 - p_edit[i]),
-                       "reversibility_l1": l1_distance(back_u8[i], source_u8[i])}
-                rec["flipped"] = rec["p_target_edit"] > 0.5
-                rec["lpips_to_source"] = lpips(source_u8[i], edited_u8[i]) if lpips else float("nan")
-                if truths:
-                    rec.update({"ssim_to_truth": ssim(truths[i], edited_u8[i]), "psnr_to_truth": psnr(truths[i], edited_u8[i]),
-                                "l1_to_truth": l1_distance(truths[i], edited_u8[i]),
-                                "lpips_to_truth": lpips(truths[i], edited_u8[i]) if lpips else float("nan"),
-                                "l1_source_to_truth": l1_distance(truths[i], source_u8[i]),
-                                "change_outside_region": masked_l1(edited_u8[i], source_u8[i], ~regions[i]),
-                                "change_inside_region": masked_l1(edited_u8[i], source_u8[i], regions[i])})
-                records.append(rec)
-            examples[f"{t_index}_{ld}"] = edited_u8[:4]
+            outputs = {
+                "edit": edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}"),
+                # the same editor, seed and noise with nothing asked: what the editing pipeline does by itself
+                "null edit": edit(components, sources, src_prompts, src_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld} null"),
+                "reconstruction": reconstruct(components, sources, edit_settings.batch_size),
+            }
+            back_u8 = to_gray_uint8(edit(components, outputs["edit"], tgt_prompts, src_prompts, editor, deltas[ld], derive_seed(seed, "back"),
+                                         edit_settings, desc=f"{task.name} {ld} back"))
+            reversibility = [l1_distance(back_u8[i], source_u8[i]) for i in range(len(rows))]
+            context = {"task": task.name, "ld": ld, "delta": deltas[ld], "inference_shift": edit_settings.inference_shift,
+                       "sampling_steps": edit_settings.steps}
+            for variant, images in outputs.items():
+                out_u8 = to_gray_uint8(images)
+                p_out = predict(classifier, gray_uint8_to_unit(out_u8))[:, column]
+                p_target = p_out if task.target_value else 1 - p_out
+                for i, rec in enumerate(_scores(source_u8, out_u8, truths, regions, lpips, measure)):
+                    rec.update(context, variant=variant, image=rows["image"][i], subject=str(rows["subject"][i]),
+                               p_target_source=float(p_source[i] if task.target_value else 1 - p_source[i]), p_target_edit=float(p_target[i]),
+                               flipped=bool(p_target[i] > 0.5), reversibility_l1=reversibility[i] if variant == "edit" else float("nan"))
+                    records.append(rec)
+            examples[f"{t_index}_{ld}"] = to_gray_uint8(outputs["edit"])[:4]
+            examples[f"{t_index}_{ld}_null"] = to_gray_uint8(outputs["null edit"])[:4]
         examples[f"{t_index}_source"] = source_u8[:4]
         if truths:
             examples[f"{t_index}_truth"] = np.stack(truths[:4])
-        log.info("%s: %d images edited both ways, with and without LD", task.name, len(rows))
+        log.info("%s: %d images edited both ways, null-edited and reconstructed, with and without LD", task.name, len(rows))
     if not records:
         raise LdbenchError(f"{ds.name}: no test image fits any counterfactual task")
 
     per_image = pd.DataFrame(records)
+    first = ["task", "ld", "variant", "delta", "inference_shift", "sampling_steps", "image", "subject"]
+    per_image = per_image[first + [c for c in per_image.columns if c not in first]]
+    edits = per_image[(per_image["variant"] == "edit") & (per_image["ld"] == "noLD")]
     summary = {
         "dataset": ds.name, "editor": editor, "editor_name": EDITORS[editor], "method": settings.method,
         "deltas": deltas, "strength": edit_settings.strength, "steps": edit_settings.steps, "guidance_scale": edit_settings.guidance_scale,
         "seed": settings.seed, "tasks": [t.name for t in kind.counterfactual_tasks], "ground_truth": settings.ground_truth is not None,
-        "classifier": str(classifier_path), "lpips": lpips_status(lpips),
+        "classifier": str(classifier_path), "lpips": lpips_status(lpips), "effect_measure": kind.effect_measure,
         "ssim": "scikit-image structural_similarity, data range 255", "psnr": "scikit-image peak_signal_noise_ratio, dB, data range 255",
         "l1": "mean absolute pixel difference in [0, 1] units",
-        "n_images": {task: int((per_image["task"] == task).sum() // 2) for task in per_image["task"].unique()},
+        "variants": list(VARIANTS),
+        "n_images": {task: int((edits["task"] == task).sum()) for task in edits["task"].unique()},
     }
     with atomic_dir(Path(out_dir)) as tmp:
         write_csv(tmp / "per_image.csv", per_image)
