@@ -80,13 +80,13 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert len(gain.drop_duplicates(["dataset", "editor", "task", "LD"])) == 2 * 3 * 2 * 2
     assert {"p_target_edit", "l1_to_truth", "locality_ratio"} <= set(gain["score"])
     assert (gain["gain_low"] <= gain["gain"]).all() and (gain["gain"] <= gain["gain_high"]).all()
-    assert set(gain["verdict"]) <= {"edit higher", "edit lower", "inconclusive"}
+    assert set(gain["verdict"]) <= {"edit higher", "edit lower", "inconclusive", "no difference"}
     for editor in ("sdedit", "ddim_inversion", "pix2pix_zero"):
         assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
     ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
     assert list(ageing["LD"]) == [False] * 3 + [True] * 3 and ageing["ssim_to_truth"].between(-1, 1).all()
     assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
-    assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive"]).all()
+    assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
     assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
 
 

@@ -100,6 +100,11 @@ def write_counterfactual_tables(frame: pd.DataFrame, summaries: dict, stem_edit:
                 + ("" if len(truth) else "No dataset of this run is a phantom: no ground truth."))
 
 
+def _gain_verdict(gain) -> str:
+    """The interval's verdict; "no difference" where every paired difference is exactly 0 (e.g. both flip rates 1)."""
+    return "no difference" if gain.low == gain.high == gain.value == 0 else interval_verdict(gain.low, gain.high, subject="edit")
+
+
 def _effect_note(summaries: dict) -> str:
     measures = {dataset: s.get("effect_measure") for (dataset, _), s in sorted(summaries.items())}
     said = "; ".join(f"{d}: {m} (fixed segmentation, no network)" if m else f"{d}: none (no validated measurement)" for d, m in measures.items())
@@ -129,7 +134,7 @@ def counterfactual_gain_frame(results: Mapping[tuple[str, str], Path], n_boot: i
                              "delta": float(edited["delta"].iloc[0]), "score": score, "n": len(a), "n_subjects": len(set(subjects)),
                              "edit": float(a.mean()), "null_edit": float(b.mean()), "reconstruction": float(recon[score].astype(float).mean()),
                              "gain": gain.value, "gain_low": gain.low, "gain_high": gain.high,
-                             "verdict": interval_verdict(gain.low, gain.high, subject="edit")})
+                             "verdict": _gain_verdict(gain)})
     return pd.DataFrame(rows)
 
 
@@ -138,7 +143,7 @@ def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
     caption = "What the edit does beyond its null edit: edit − null edit, paired per image"
     note = (f"Each cell: mean over images of (edit − null edit) for that score, [95 % interval: ± t(subjects − 1) × the SD over "
             f"{n_boot} bootstrap resamples of test subjects (each with all its images), small-sample corrected], and the verdict read off the interval ('edit higher' / "
-            "'edit lower' when it excludes 0, else 'inconclusive'). The null edit is the same editor, seed and noise asked for no "
+            "'edit lower' when it excludes 0, 'no difference' when every paired difference is 0, else 'inconclusive'). The null edit is the same editor, seed and noise asked for no "
             "change, so blur and other pipeline effects cancel. Arrows: the better direction of each score. "
             "The CSV also holds each score's mean for the edit, the null edit and the VAE reconstruction.")
     if gain.empty:
@@ -227,7 +232,7 @@ def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, 
         raise LdbenchError(f"{key}: the ageing edits and null edits are not the same test pairs; re-run the ageing rule")
     gain = paired_mean_difference(edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy(),
                                   edited["subject"].astype(str).to_numpy(), n_boot, derive_seed(seed, "ageing_gain", key, score))
-    verdict = interval_verdict(gain.low, gain.high, subject="edit")
+    verdict = _gain_verdict(gain)
     columns = {f"gain_{score}": gain.value, f"gain_{score}_low": gain.low, f"gain_{score}_high": gain.high, f"gain_{score}_verdict": verdict}
     return columns, f"{gain.value:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}] {verdict}"
 
