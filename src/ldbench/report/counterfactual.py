@@ -105,6 +105,11 @@ def _gain_verdict(gain) -> str:
     return "no difference" if gain.low == gain.high == gain.value == 0 else interval_verdict(gain.low, gain.high, subject="edit")
 
 
+def _gain_cell(gain: float, low: float, high: float, verdict: str) -> str:
+    interval = "[no interval: one subject]" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
+    return f"{gain:+.3f} {interval} {verdict}"
+
+
 def _effect_note(summaries: dict) -> str:
     measures = {dataset: s.get("effect_measure") for (dataset, _), s in sorted(summaries.items())}
     said = "; ".join(f"{d}: {m} (fixed segmentation, no network)" if m else f"{d}: none (no validated measurement)" for d, m in measures.items())
@@ -149,7 +154,7 @@ def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
     if gain.empty:
         write_table(stem, gain, pd.DataFrame({"edit − null edit": ["no counterfactual results"]}), caption, note)
         return
-    cells = gain.assign(cell=[f"{g:+.3f} [{lo:+.3f}, {hi:+.3f}] {v}" for g, lo, hi, v in
+    cells = gain.assign(cell=[_gain_cell(g, lo, hi, v) for g, lo, hi, v in
                               zip(gain["gain"], gain["gain_low"], gain["gain_high"], gain["verdict"], strict=True)])
     keys = ["dataset", "editor", "task", "LD", "delta", "n"]
     shown = cells.pivot_table(index=keys, columns="score", values="cell", aggfunc="first", sort=False).reset_index()
@@ -234,7 +239,7 @@ def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, 
                                   edited["subject"].astype(str).to_numpy(), n_boot, derive_seed(seed, "ageing_gain", key, score))
     verdict = _gain_verdict(gain)
     columns = {f"gain_{score}": gain.value, f"gain_{score}_low": gain.low, f"gain_{score}_high": gain.high, f"gain_{score}_verdict": verdict}
-    return columns, f"{gain.value:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}] {verdict}"
+    return columns, _gain_cell(gain.value, gain.low, gain.high, verdict)
 
 
 AGEING_GAIN = ("l1_to_truth", "ssim_to_truth")
