@@ -118,7 +118,8 @@ def test_slurm_profile_resources(tmp_path):
 
 def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path):
     """FID / KID / precision–recall read the evaluator; the evaluator feeds nothing but them. The real-data
-    classifier (reported in Table 1, consulted by the δ search, scoring edits) feeds no metric of Table 1."""
+    classifiers (reported in Table 1; `real` consulted by the δ search, `real-2x` scoring edits) feed no metric
+    of Table 1, and the edits are not scored by the classifier the δ search consults."""
     out = snakemake(prepare_workdir(tmp_path), "-n", "--workflow-profile", "none").stdout
     inputs: dict[str, list[str]] = {}
     for block in re.findall(r"^rule (\w+):\n((?:    .*\n)+)", out, re.MULTILINE):

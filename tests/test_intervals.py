@@ -127,18 +127,21 @@ def test_paired_auc_difference_of_a_classifier_with_itself_is_zero_and_detects_a
 def test_paired_mean_difference_covers_the_true_gain_when_subjects_repeat():
     """Edit − null edit scores of several visits per subject share a subject effect: the subject-level
     interval covers the true mean gain at its nominal rate; pretending each image is its own subject does not."""
-    from ldbench.auc import paired_mean_difference
+    from ldbench.auc import paired_mean_difference, subject_resamples
 
     rng = np.random.default_rng(8)
     n_subjects, visits, gain = 12, 3, 0.05
     subjects = np.repeat(np.arange(n_subjects), visits)
-    covered = image_covered = 0
+    covered = image_covered = percentile_covered = 0
     for repeat in range(REPEATS):
         null = rng.normal(size=n_subjects * visits)
         edit = null + gain + np.repeat(rng.normal(scale=0.1, size=n_subjects), visits) + rng.normal(scale=0.02, size=len(null))
         per_subject = paired_mean_difference(edit, null, subjects, n_boot=200, seed=repeat)
         covered += per_subject.low <= gain <= per_subject.high
+        draws = [(edit - null)[rows].mean() for rows in subject_resamples(subjects, 200, repeat)]  # the same resamples
+        percentile_covered += np.percentile(draws, 2.5) <= gain <= np.percentile(draws, 97.5)
         per_image = paired_mean_difference(edit, null, np.arange(len(null)), n_boot=200, seed=repeat)
         image_covered += per_image.low <= gain <= per_image.high
     assert covered / REPEATS >= 0.92, f"subject-level interval covered the gain in {covered}/{REPEATS} repeats"
+    assert percentile_covered < covered, f"the percentile interval covered in {percentile_covered}, the t-interval in {covered}"
     assert image_covered / REPEATS < 0.80, f"image-level interval covered the gain in {image_covered}/{REPEATS} repeats"

@@ -194,7 +194,9 @@ def _counterfactual_result(folder, edit_gain, rng, n_subjects=8, visits=2):
                 rows.append({"task": "CN → AD", "ld": ld, "variant": variant, "delta": 0.0 if ld == "noLD" else 0.01, "image": f"img{i}.png",
                              "subject": f"s{i // visits}", "p_target_edit": value, "flipped": value > 0.5, "l1_to_truth": 1 - value})
     folder.mkdir(parents=True)
-    pd.DataFrame(rows).to_csv(folder / "per_image.csv", index=False)
+    table = pd.DataFrame(rows)  # controls in another image order than the edits: pairing must go by image
+    table = pd.concat([table[table["variant"] == "edit"], table[table["variant"] != "edit"].sample(frac=1.0, random_state=1)])
+    table.to_csv(folder / "per_image.csv", index=False)
     _write(folder / "summary.json", {"editor_name": "SDEdit (img2img)"})
     return folder
 
@@ -228,3 +230,17 @@ def test_edit_gain_refuses_an_edit_without_its_null_edit(tmp_path):
     per_image[~((per_image["variant"] == "null edit") & (per_image["image"] == "img3.png"))].to_csv(folder / "per_image.csv", index=False)
     with pytest.raises(LdbenchError, match="has no null edit"):
         counterfactual_gain_frame({("brain", "sdedit"): folder}, n_boot=50, seed=0)
+
+
+def test_edit_gain_skips_unscored_pairs_and_says_no_difference_only_when_every_pair_is_equal():
+    import numpy as np
+
+    from ldbench.report.counterfactual import paired_gain
+
+    subjects = np.repeat(["a", "b", "c", "d"], 2)
+    flips = paired_gain(np.array([1, 0, 1, 0, 1, 1, 0, 0.0]), np.array([0, 1, 0, 1, 1, 1, 0, 0.0]), subjects, 100, 0)
+    assert flips["gain"] == 0 and flips["verdict"] == "inconclusive"  # differences cancel within subjects: not "no difference"
+    same = paired_gain(np.ones(8), np.ones(8), subjects, 100, 0)
+    assert same["verdict"] == "no difference"
+    partial = paired_gain(np.array([0.5, np.nan, 0.6, 0.7, 0.5, 0.6, 0.7, 0.8]), np.full(8, 0.4), subjects, 100, 0)
+    assert partial["n"] == 7 and partial["n_missing"] == 1 and not np.isnan(partial["gain_low"])

@@ -86,7 +86,7 @@ def paired_auc_difference(probs_a: np.ndarray, probs_b: np.ndarray, labels: np.n
 def paired_mean_difference(a: np.ndarray, b: np.ndarray, subjects: np.ndarray, n_boot: int, seed: int) -> Interval:
     """mean(a − b) over paired per-image scores, ± t(g − 1) × the subject-bootstrap SD × √(g / (g − 1)) for g
     subjects: the percentile interval undercovers with the dozen or so subjects an edit table has
-    (0.88 of 200 simulated tables at 12 subjects in tests/test_intervals.py; this form 0.935)."""
+    (tests/test_intervals.py, 200 simulated tables of 12 subjects: percentile 0.88, this form 0.935)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.shape != np.shape(subjects):
         raise LdbenchError(f"paired mean: {a.shape} and {b.shape} scores for {np.shape(subjects)} subjects; expected one pair per image")

@@ -1,7 +1,8 @@
 """Classifiers trained from scratch on real, synthetic or mixed images, scored by AUC on real test data.
 
-The real-data classifier also scores counterfactual edits and the δ search's classifier term; FID/KID
-use the evaluator network (``ldbench.evaluator``), so no reported classifier grades images.
+The real-data classifier (``real``) also gives the δ search's classifier term; ``real-2x`` (the same
+data, twice the steps) scores counterfactual edits; FID/KID use the evaluator network
+(``ldbench.evaluator``), so no reported classifier grades generated images.
 """
 
 from __future__ import annotations

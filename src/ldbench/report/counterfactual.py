@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..auc import paired_mean_difference
+from ..metrics import Interval
 from ..seeds import derive_seed
 from ..utils import LdbenchError, read_json
 from .ld_effect import interval_verdict
@@ -48,7 +49,7 @@ KEYS = ["dataset", "editor", "task", "LD", "variant", "delta", "n"]
 
 
 def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
-    """Mean scores per (dataset, editor, task, LD) from ``results[(dataset, editor)]`` folders."""
+    """Mean scores per (dataset, editor, task, LD, variant) from ``results[(dataset, editor)]`` folders."""
     rows, summaries = [], {}
     for (dataset, editor), folder in sorted(results.items()):
         summary = read_json(Path(folder) / "summary.json")
@@ -100,14 +101,28 @@ def write_counterfactual_tables(frame: pd.DataFrame, summaries: dict, stem_edit:
                 + ("" if len(truth) else "No dataset of this run is a phantom: no ground truth."))
 
 
-def _gain_verdict(gain) -> str:
-    """The interval's verdict; "no difference" where every paired difference is exactly 0 (e.g. both flip rates 1)."""
-    return "no difference" if gain.low == gain.high == gain.value == 0 else interval_verdict(gain.low, gain.high, subject="edit")
+def paired_gain(edit: np.ndarray, null: np.ndarray, subjects: np.ndarray, n_boot: int, seed: int) -> dict:
+    """Edit − null edit over the pairs where both scores exist, its subject-level interval and verdict:
+    "no difference" only where every paired difference is exactly 0 (e.g. both flip), else read off the interval."""
+    edit, null = np.asarray(edit, dtype=np.float64), np.asarray(null, dtype=np.float64)
+    keep = ~(np.isnan(edit) | np.isnan(null))
+    subjects = np.asarray(subjects).astype(str)[keep]
+    if keep.any():
+        gain = paired_mean_difference(edit[keep], null[keep], subjects, n_boot, seed)
+    else:
+        gain = Interval(float("nan"), float("nan"), float("nan"), float("nan"))
+    same = bool(keep.any() and np.array_equal(edit[keep], null[keep]))
+    return {"n": int(keep.sum()), "n_missing": int((~keep).sum()), "n_subjects": len(set(subjects)), "gain": gain.value, "gain_low": gain.low,
+            "gain_high": gain.high, "verdict": "no difference" if same else interval_verdict(gain.low, gain.high, subject="edit")}
 
 
-def _gain_cell(gain: float, low: float, high: float, verdict: str) -> str:
-    interval = "[no interval: one subject]" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
-    return f"{gain:+.3f} {interval} {verdict}"
+def _gain_cell(gain: Mapping) -> str:
+    if not np.isnan(gain["gain_low"]):
+        interval = f"[{gain['gain_low']:+.3f}, {gain['gain_high']:+.3f}]"
+    else:
+        interval = "[no interval: one subject]" if gain["n_subjects"] < 2 else "[no interval: no scored pair]"
+    missing = f" ({gain['n_missing']} unscored)" if gain["n_missing"] else ""
+    return f"{gain['gain']:+.3f} {interval} {gain['verdict']}{missing}"
 
 
 def _effect_note(summaries: dict) -> str:
@@ -125,21 +140,21 @@ def counterfactual_gain_frame(results: Mapping[tuple[str, str], Path], n_boot: i
         per_image = pd.read_csv(Path(folder) / "per_image.csv")
         for (task, ld), group in per_image.groupby(["task", "ld"], sort=False):
             edited = group[group["variant"] == "edit"].set_index("image")
-            null = group[group["variant"] == "null edit"].set_index("image").reindex(edited.index)
-            recon = group[group["variant"] == "reconstruction"].set_index("image").reindex(edited.index)
-            if null["task"].isna().any():
-                raise LdbenchError(f"{folder}/per_image.csv: {task} {ld}: an edited image has no null edit")
-            subjects = edited["subject"].astype(str).to_numpy()
+            controls = {variant: group[group["variant"] == variant].set_index("image").reindex(edited.index)
+                        for variant in ("null edit", "reconstruction")}
+            for variant, rows_of in controls.items():
+                if rows_of["task"].isna().any():
+                    raise LdbenchError(f"{folder}/per_image.csv: {task} {ld}: an edited image has no {variant}")
+            null, recon = controls["null edit"], controls["reconstruction"]
             for score in GAIN:
                 if score not in edited or edited[score].isna().all():
                     continue
                 a, b = edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy()
-                gain = paired_mean_difference(a, b, subjects, n_boot, derive_seed(seed, "cf_gain", dataset, editor, task, ld, score))
+                gain = paired_gain(a, b, edited["subject"].to_numpy(), n_boot, derive_seed(seed, "cf_gain", dataset, editor, task, ld, score))
                 rows.append({"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD",
-                             "delta": float(edited["delta"].iloc[0]), "score": score, "n": len(a), "n_subjects": len(set(subjects)),
-                             "edit": float(a.mean()), "null_edit": float(b.mean()), "reconstruction": float(recon[score].astype(float).mean()),
-                             "gain": gain.value, "gain_low": gain.low, "gain_high": gain.high,
-                             "verdict": _gain_verdict(gain)})
+                             "delta": float(edited["delta"].iloc[0]), "score": score,
+                             "edit": float(np.nanmean(a)), "null_edit": float(np.nanmean(b)),
+                             "reconstruction": float(np.nanmean(recon[score].astype(float))), **gain})
     return pd.DataFrame(rows)
 
 
@@ -154,8 +169,7 @@ def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
     if gain.empty:
         write_table(stem, gain, pd.DataFrame({"edit − null edit": ["no counterfactual results"]}), caption, note)
         return
-    cells = gain.assign(cell=[_gain_cell(g, lo, hi, v) for g, lo, hi, v in
-                              zip(gain["gain"], gain["gain_low"], gain["gain_high"], gain["verdict"], strict=True)])
+    cells = gain.assign(cell=[_gain_cell(row) for row in gain.to_dict("records")])
     keys = ["dataset", "editor", "task", "LD", "delta", "n"]
     shown = cells.pivot_table(index=keys, columns="score", values="cell", aggfunc="first", sort=False).reset_index()
     shown = shown[keys + [s for s in GAIN if s in shown.columns]]
@@ -231,15 +245,14 @@ AGEING_MEANS = {"ssim_to_truth": "SSIM↑", "psnr_to_truth": "PSNR↑", "lpips_t
 
 def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, seed: int) -> tuple[dict, str]:
     """Edit − null edit of one score, paired by test pair (columns for the CSV, the displayed cell)."""
-    edited = per_image[per_image["variant"] == "edit"].reset_index(drop=True)
-    null = per_image[per_image["variant"] == "null edit"].reset_index(drop=True)
-    if len(edited) != len(null) or not (edited["image_young"].to_numpy() == null["image_young"].to_numpy()).all():
-        raise LdbenchError(f"{key}: the ageing edits and null edits are not the same test pairs; re-run the ageing rule")
-    gain = paired_mean_difference(edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy(),
-                                  edited["subject"].astype(str).to_numpy(), n_boot, derive_seed(seed, "ageing_gain", key, score))
-    verdict = _gain_verdict(gain)
-    columns = {f"gain_{score}": gain.value, f"gain_{score}_low": gain.low, f"gain_{score}_high": gain.high, f"gain_{score}_verdict": verdict}
-    return columns, _gain_cell(gain.value, gain.low, gain.high, verdict)
+    pair = ["image_young", "image_old"]
+    edited = per_image[per_image["variant"] == "edit"].set_index(pair)
+    null = per_image[per_image["variant"] == "null edit"].set_index(pair).reindex(edited.index)
+    if null["variant"].isna().any():
+        raise LdbenchError(f"{key}: an ageing edit has no null edit of the same test pair; re-run the ageing rule")
+    gain = paired_gain(edited[score].astype(float).to_numpy(), null[score].astype(float).to_numpy(), edited["subject"].to_numpy(),
+                       n_boot, derive_seed(seed, "ageing_gain", key, score))
+    return {f"gain_{score}{'' if k == 'gain' else '_' + k.removeprefix('gain_')}": v for k, v in gain.items()}, _gain_cell(gain)
 
 
 AGEING_GAIN = ("l1_to_truth", "ssim_to_truth")
@@ -274,7 +287,7 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     shown = frame[["dataset", "editor", "variant", "n"]].copy()
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
     shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
-    shown["years"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
+    shown["follow-up gap (years)"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
     for column, label in AGEING_MEANS.items():
         digits = 2 if column.startswith("psnr") else 3
         shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
@@ -284,7 +297,8 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries)
     note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
             "subject's later visit (the real follow-up). 'L1 unedited→follow-up' is what leaving the scan unedited scores. "
-            "Controls: the null edit (the same noise, 'make the <modality> 0 years older') and the reconstruction (VAE encode → "
+            "Controls: the null edit (the same noise, 'make the <modality> 0 years older'; training shows 1 year or more, so "
+            "'0 years' is asked, not taught) and the reconstruction (VAE encode → "
             "decode of the earlier scan). Δ vs null edit: mean over pairs of (edit − null edit), [95 % interval: ± t(subjects − 1) × "
             f"the SD over {n_boot} bootstrap resamples of test subjects, small-sample corrected], verdict read off the interval. "
             f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "

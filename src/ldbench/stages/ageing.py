@@ -40,7 +40,8 @@ def instruction(row, modality: str) -> str:
 
 
 def null_instruction(modality: str) -> str:
-    """The ageing editor's null edit: its instruction with no change asked."""
+    """The ageing editor's null edit: its instruction with no change asked. Training never shows 0 years
+    (:func:`instruction` rounds up to 1), so this asks for no change without having taught it."""
     return f"make the {modality} 0 years older"
 
 
