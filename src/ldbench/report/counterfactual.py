@@ -48,17 +48,23 @@ GAIN = ["p_target_edit", "flipped", "l1_to_truth", "ssim_to_truth", "psnr_to_tru
 KEYS = ["dataset", "editor", "task", "LD", "variant", "delta", "n"]
 
 
+def _read_result(folder: Path, rule: str) -> tuple[dict, pd.DataFrame]:
+    """(summary, per-image scores) of one ``counterfactual`` or ``ageing`` output folder."""
+    summary = read_json(Path(folder) / "summary.json")
+    per_image = pd.read_csv(Path(folder) / "per_image.csv")
+    if per_image.empty:
+        raise LdbenchError(f"{folder}/per_image.csv: no edited images")
+    if "variant" not in per_image:
+        raise LdbenchError(f"{folder}/per_image.csv: no 'variant' column (written by an older {rule} rule); re-run it")
+    return summary, per_image
+
+
 def counterfactual_frame(results: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
     """Mean scores per (dataset, editor, task, LD, variant) from ``results[(dataset, editor)]`` folders."""
     rows, summaries = [], {}
     for (dataset, editor), folder in sorted(results.items()):
-        summary = read_json(Path(folder) / "summary.json")
-        per_image = pd.read_csv(Path(folder) / "per_image.csv")
-        if per_image.empty:
-            raise LdbenchError(f"{folder}/per_image.csv: no edited images")
+        summary, per_image = _read_result(folder, "counterfactual")
         summaries[(dataset, editor)] = summary
-        if "variant" not in per_image:
-            raise LdbenchError(f"{folder}/per_image.csv: no 'variant' column (written by an older counterfactual rule); re-run it")
         for (task, ld, variant), group in per_image.groupby(["task", "ld", "variant"], sort=False):
             row = {"dataset": dataset, "editor": summary["editor_name"], "task": task, "LD": ld == "LD", "variant": variant,
                    "delta": float(group["delta"].iloc[0]), "n": len(group), "lpips": summary["lpips"]}
@@ -136,8 +142,7 @@ def counterfactual_gain_frame(results: Mapping[tuple[str, str], Path], n_boot: i
     """Edit − null edit per (dataset, editor, task, LD, score): paired per image, resampled by subject."""
     rows = []
     for (dataset, editor), folder in sorted(results.items()):
-        summary = read_json(Path(folder) / "summary.json")
-        per_image = pd.read_csv(Path(folder) / "per_image.csv")
+        summary, per_image = _read_result(folder, "counterfactual")
         for (task, ld), group in per_image.groupby(["task", "ld"], sort=False):
             edited = group[group["variant"] == "edit"].set_index("image")
             controls = {variant: group[group["variant"] == variant].set_index("image").reindex(edited.index)
@@ -263,10 +268,7 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit."""
     rows, summaries = [], []
     for (dataset, ld), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD")):
-        summary = read_json(Path(folder) / "summary.json")
-        per_image = pd.read_csv(Path(folder) / "per_image.csv")
-        if "variant" not in per_image:
-            raise LdbenchError(f"{folder}/per_image.csv: no 'variant' column (written by an older ageing rule); re-run it")
+        summary, per_image = _read_result(folder, "ageing")
         summaries.append(summary)
         gains, cells = {}, {}
         for score in AGEING_GAIN:

@@ -72,9 +72,11 @@ def _ground_truth(truth: GroundTruthSettings | None, kind: DatasetKind, rows: pd
     return truths, regions
 
 
-def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: list, lpips, measure: Callable | None) -> list[dict]:
+def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: list, lpips, measure: Callable | None,
+            measured: tuple[list, list]) -> list[dict]:
     """Per image: identity to the source and, on phantoms, agreement with the true counterfactual, locality
-    and the measured effect (``measure``: the kind's fixed image analysis) against the true one."""
+    and the measured effect (``measure``: the kind's fixed image analysis; ``measured``: its values on the
+    sources and the truths) against the true one."""
     scores = []
     for i, (source, out) in enumerate(zip(source_u8, out_u8, strict=True)):
         rec = {"ssim_to_source": ssim(source, out), "psnr_to_source": psnr(source, out),
@@ -87,8 +89,8 @@ def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: li
                         "change_outside_region": outside, "change_inside_region": inside,
                         "locality_ratio": inside / outside if outside > 0 else float("nan")})
             if measure is not None:
-                before = measure(source)
-                effect, true_effect = measure(out) - before, measure(truths[i]) - before
+                before, after = measured[0][i], measured[1][i]
+                effect, true_effect = measure(out) - before, after - before
                 rec.update({"effect_measured": effect, "effect_true": true_effect, "effect_error": abs(effect - true_effect),
                             "effect_direction_correct": bool(true_effect != 0 and np.sign(effect) == np.sign(true_effect))})
         scores.append(rec)
@@ -121,6 +123,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
         source_u8 = to_gray_uint8(sources)
         column = targets.index(task.target_label)
         p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
+        measured = ([measure(s) for s in source_u8], [measure(t) for t in truths]) if measure and truths else ([], [])
         for ld, model_dir in model_dirs.items():
             components = inference_model(settings.performance, model_dir, compile=False)
             phrase = read_metadata(model_dir)["modality_phrase"]
@@ -141,7 +144,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
                 out_u8 = to_gray_uint8(images)
                 p_out = predict(classifier, gray_uint8_to_unit(out_u8))[:, column]
                 p_target = p_out if task.target_value else 1 - p_out
-                for i, rec in enumerate(_scores(source_u8, out_u8, truths, regions, lpips, measure)):
+                for i, rec in enumerate(_scores(source_u8, out_u8, truths, regions, lpips, measure, measured)):
                     rec.update(context, variant=variant, image=rows["image"][i], subject=str(rows["subject"][i]),
                                p_target_source=float(p_source[i] if task.target_value else 1 - p_source[i]), p_target_edit=float(p_target[i]),
                                flipped=bool(p_target[i] > 0.5), reversibility_l1=reversibility[i] if variant == "edit" else float("nan"))
