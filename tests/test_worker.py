@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not hasattr(__import__("socket"), "send_fds"), r
 CLIENT = textwrap.dedent(
     """
     import os, sys, types
-    from ldbench.workflow import warm_start
+    from ldbench.worker import warm_start
 
     snakemake = types.SimpleNamespace(rule="demo")  # stands in for Snakemake's pickled job object
     warm_start(snakemake, {script!r})
@@ -28,7 +28,7 @@ CLIENT = textwrap.dedent(
 SCRIPT = textwrap.dedent(
     """
     import os, sys
-    from ldbench.workflow import warm_start
+    from ldbench.worker import warm_start
     warm_start(snakemake, __file__)  # inside the worker: a no-op
     print("pid", os.getpid(), "rule", snakemake.rule, "cwd", os.getcwd(), "var", os.environ["DEMO_VAR"])
     print("to stderr", file=sys.stderr)
@@ -141,3 +141,24 @@ def test_a_job_with_another_import_time_environment_gets_its_own_server(monkeypa
     assert len({plain, with_home, offline}) == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # set per rule by Snakemake; each job sets its threads itself
     assert worker.socket_path() == offline
+
+
+def test_a_client_waits_for_the_server_another_job_started_in_the_background(tmp_path, isolated_socket, monkeypatch):
+    """A light first job starts the server without waiting; a job that comes while that server is still
+    importing waits for it (the start lock passes to the server until it listens) instead of starting a
+    second one."""
+    monkeypatch.setenv("LDBENCH_WARM_WORKER", "1")
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    started = time.monotonic()
+    worker.start_in_background()
+    assert time.monotonic() - started < 2, "start_in_background must not wait for the server's imports"
+    sock = worker._connect_or_start(isolated_socket)
+    try:
+        assert sock is not None
+        assert time.monotonic() - started > 1, "the server imports torch, diffusers and transformers first"
+        servers = subprocess.run(["pgrep", "-f", f"ldbench.worker {isolated_socket}"], capture_output=True, text=True, check=False)
+        assert len(servers.stdout.split()) == 1, servers.stdout
+    finally:
+        if sock is not None:
+            sock.close()
+        subprocess.run(["pkill", "-f", f"ldbench.worker {isolated_socket}"], check=False)

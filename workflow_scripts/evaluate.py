@@ -2,9 +2,11 @@
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
-from ldbench.workflow import stage, warm_start
+from ldbench.worker import warm_start
 
-warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
+warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
+
+from ldbench.workflow import stage
 
 from pathlib import Path
 

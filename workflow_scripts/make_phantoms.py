@@ -2,10 +2,11 @@
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
-from ldbench.workflow import stage, warm_start
+from ldbench.worker import start_in_background
 
-warm_start(snakemake, __file__)  # a warm worker may take the job here; then the heavy imports below never run
+start_in_background()  # no torch here: this job runs in its own process while the warm worker starts for the jobs to come
 
+from ldbench.workflow import stage
 from ldbench.settings import PhantomSettings
 from ldbench.stages.data import make_phantoms
 

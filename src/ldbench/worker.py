@@ -31,6 +31,7 @@ from pathlib import Path
 IDLE_SECONDS = 120
 STARTUP_SECONDS = 180
 IN_WORKER = "LDBENCH_IN_WORKER"
+LOCK_FD = "LDBENCH_WORKER_LOCK_FD"  # the start lock a new server holds until it listens
 PRELOAD = (
     "ldbench.stages.data",
     "ldbench.stages.base_model",
@@ -125,27 +126,81 @@ def _connect(path: Path) -> socket.socket | None:
         return None
 
 
+def _lock_path(path: Path) -> Path:
+    return Path(f"{path}.lock")
+
+
+def _start_server(path: Path, lock) -> None:
+    """Start a server that inherits the held start lock and releases it once it listens (or when it
+    dies): clients that queue on the lock meanwhile wait for this server instead of starting another."""
+    log = open(f"{path}.log", "ab")  # noqa: SIM115 (handed to the server process, which outlives this call)
+    src = str(Path(__file__).resolve().parents[1])  # the server imports this very library
+    env = {**os.environ, LOCK_FD: str(lock.fileno()), "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    subprocess.Popen(
+        [sys.executable, "-m", "ldbench.worker", str(path)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env, pass_fds=(lock.fileno(),),
+    )
+    log.close()
+
+
+def _start_unless_running(path: Path) -> socket.socket | None:
+    """The running server's connection; otherwise start one (only one: under the start lock) and return None."""
+    with open(_lock_path(path), "a") as lock:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:  # held while another client's server is still importing
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.1)
+        sock = _connect(path)
+        if sock is None:
+            _start_server(path, lock)
+        return sock
+
+
 def _connect_or_start(path: Path) -> socket.socket | None:
-    """Connect to the running server, starting one (under a lock, so only one) if needed."""
+    """Connect to the running server, starting one if needed and waiting until it listens."""
     sock = _connect(path)
     if sock is not None:
         return sock
-    with open(f"{path}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    sock = _start_unless_running(path)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while sock is None and time.monotonic() < deadline:
+        time.sleep(0.1)
         sock = _connect(path)
-        if sock is not None:
-            return sock
-        log = open(f"{path}.log", "ab")  # noqa: SIM115 (handed to the server process, which outlives this call)
-        src = str(Path(__file__).resolve().parents[1])  # the server imports this very library
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
-        subprocess.Popen([sys.executable, "-m", "ldbench.worker", str(path)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env)
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            sock = _connect(path)
-            if sock is not None:
-                return sock
-    return None
+    return sock
+
+
+def start_in_background() -> None:
+    """Start the server for the jobs to come without waiting for it.
+
+    For the first jobs of a run that need no torch (phantoms, preprocessing): they run in their
+    own process while the server imports the heavy libraries beside them.
+    """
+    if not enabled():
+        return
+    path = socket_path()
+    sock = _connect(path) or _start_unless_running(path)
+    if sock is not None:
+        sock.close()
+
+
+def warm_start(snakemake, script: str) -> None:
+    """Hand this job to the warm worker and exit with its status.
+
+    Returns without doing anything inside the worker's child, when the worker is disabled, or
+    when none can be reached; the script then runs in its own process as usual. Rule scripts call
+    it before their heavy imports and import nothing but this module before it: each import here is
+    paid once per job.
+    """
+    if not enabled():
+        return
+    status = run_in_worker(snakemake, script)
+    if status is not None:
+        sys.exit(status)
 
 
 def run_in_worker(snakemake, script: str) -> int | None:
@@ -233,6 +288,8 @@ def serve(path: Path) -> None:
     listener.bind(str(path))
     os.chmod(path, 0o600)  # requests are pickles: only this user may connect
     listener.listen(64)
+    if LOCK_FD in os.environ:
+        os.close(int(os.environ.pop(LOCK_FD)))  # clients waiting on the start lock may connect now
     children: dict[int, socket.socket] = {}
     last_activity = time.monotonic()
     try:
@@ -272,7 +329,7 @@ def serve(path: Path) -> None:
                 return
     finally:
         listener.close()
-        for leftover in (path, Path(f"{path}.lock")):
+        for leftover in (path, _lock_path(path)):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
 

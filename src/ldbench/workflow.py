@@ -18,21 +18,6 @@ from .utils import LdbenchError, configure_torch, seed_everything, setup_logging
 S = TypeVar("S", bound=Settings)
 
 
-def warm_start(snakemake, script: str) -> None:
-    """Hand this job to the warm worker (``ldbench.worker``) and exit with its status.
-
-    Returns without doing anything inside the worker's child, when the worker is disabled, or
-    when none can be reached; the script then runs here as usual.
-    """
-    from . import worker
-
-    if not worker.enabled():
-        return
-    status = worker.run_in_worker(snakemake, script)
-    if status is not None:
-        sys.exit(status)
-
-
 def _redirect_output(log_file: str) -> None:
     """Send everything the job prints (progress bars, warnings, tracebacks) to the rule's log,
     as ``shell: "... > {log} 2>&1"`` would; Snakemake points to the log when a job fails."""

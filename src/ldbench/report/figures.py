@@ -142,27 +142,38 @@ def latent_distributions(trajectories: Mapping[str, Path], method: str, png: Pat
 
 
 def closest_pairs(metric_files: Mapping[tuple[str, str, str], Path], png: Path, dpi: int, per_model: int = 5) -> None:
-    """One row per model: its ``per_model`` generated images nearest a training image (pixels), each beside that image."""
+    """One row per model: its ``per_model`` generated images nearest a training image (pixels), each beside that image.
+
+    Each row is one image (pairs side by side, a gap between pairs): a figure of 16 models × 10
+    panels as separate axes took 10 s to lay out and save, longer than the rest of a tiny run's figures.
+    """
     models = sorted(metric_files.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] == "LD"))  # no LD first
     pairs = [memorisation_block(path)["closest"][:per_model] for _, path in models]
     columns = max(len(p) for p in pairs)
-    fig, axes = plt.subplots(len(models), 2 * columns, figsize=(1.15 * 2 * columns + 1.2, 1.3 * len(models) + 0.6), squeeze=False)
-    for row, (((dataset, method, ld), _), closest) in enumerate(zip(models, pairs)):
-        for col in range(columns):
-            generated, training = axes[row, 2 * col], axes[row, 2 * col + 1]
-            for ax in (generated, training):
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if col >= len(closest):
-                    ax.axis("off")
-            if col >= len(closest):
-                continue
-            pair = closest[col]
-            generated.imshow(read_gray(pair["generated"]), cmap="gray", vmin=0, vmax=255)
-            training.imshow(read_gray(pair["training"]), cmap="gray", vmin=0, vmax=255)
-            generated.set_title(f"generated, d={pair['pixel_distance']:.3f}", fontsize=6)
-            training.set_title("nearest training", fontsize=6)
-        axes[row, 0].set_ylabel(f"{dataset}\n{method_title(method)}{' + LD' if ld == 'LD' else ''}", fontsize=7)
-    fig.suptitle("Each model's generated images nearest a training image (pixel RMS distance d), beside that training image", fontsize=10)
+    fig, axes = plt.subplots(len(models), 1, figsize=(1.15 * 2 * columns + 1.2, 1.3 * len(models) + 0.6), squeeze=False)
+    for ax, (((dataset, method, ld), _), closest) in zip(axes[:, 0], zip(models, pairs)):
+        row, distances = _pair_strip(closest, columns)
+        ax.imshow(row, cmap="gray", vmin=0, vmax=255)
+        width = row.shape[1] / columns
+        for col, distance in enumerate(distances):
+            ax.text(width * col + width * 0.25, -1, f"d={distance:.3f}", ha="center", va="bottom", fontsize=6)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(False)
+        ax.set_ylabel(f"{dataset}\n{method_title(method)}{' + LD' if ld == 'LD' else ''}", fontsize=7)
+    fig.suptitle("Each model's generated images nearest a training image (pixel RMS distance d):\n"
+                 "in each pair the generated image (left) beside its nearest training image (right)", fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     save_figure(fig, png, dpi)
+
+
+def _pair_strip(closest: Sequence[Mapping], columns: int) -> tuple[np.ndarray, list[float]]:
+    """Generated | training pairs in one row, white between pairs, white where a model has fewer pairs."""
+    images = [(read_gray(pair["generated"]), read_gray(pair["training"])) for pair in closest]
+    h, w = images[0][0].shape
+    gap = max(2, w // 8)
+    tiles = []
+    for col in range(columns):
+        generated, training = images[col] if col < len(images) else (np.full((h, w), 255, np.uint8),) * 2
+        tiles += [generated, np.full((h, 1), 255, np.uint8), training, np.full((h, gap), 255, np.uint8)]
+    return np.concatenate(tiles, axis=1), [float(pair["pixel_distance"]) for pair in closest]
