@@ -106,6 +106,8 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
     lpips = lpips_or_none(settings.lpips_backbone)
     measure = kind.measure_effect if kind.effect_measure else None
     test = split_rows(read_slices(slices_csv), "test")
+    models = {ld: inference_model(settings.performance, model_dir, compile=False) for ld, model_dir in model_dirs.items()}  # loaded once, not per task
+    phrases = {ld: read_metadata(model_dir)["modality_phrase"] for ld, model_dir in model_dirs.items()}
 
     records, examples = [], {}
     for t_index, task in enumerate(kind.counterfactual_tasks):
@@ -124,10 +126,8 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
         column = targets.index(task.target_label)
         p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
         measured = ([measure(s) for s in source_u8], [measure(t) for t in truths]) if measure and truths else ([], [])
-        for ld, model_dir in model_dirs.items():
-            components = inference_model(settings.performance, model_dir, compile=False)
-            phrase = read_metadata(model_dir)["modality_phrase"]
-            src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrase), prompts_for(target_rows, ds.kind, phrase)
+        for ld, components in models.items():
+            src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrases[ld]), prompts_for(target_rows, ds.kind, phrases[ld])
             seed = derive_seed(settings.seed, "counterfactual", "edit", task.name)
             outputs = {
                 "edit": edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}"),
