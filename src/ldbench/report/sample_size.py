@@ -60,7 +60,7 @@ def plot_metric_vs_n(curves: Mapping[str, pd.DataFrame], n_test: Mapping[str, in
             ax.set_ylabel(f"{metric} ({extractor} features)")
             ax.set_title(f"{dataset}: {metric} vs n")
             ax.grid(alpha=0.3)
-        axes[row, 1].legend(fontsize=7, loc="upper right", ncol=2)
+        axes[row, 1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside the panel, never over a curve
     fig.suptitle("FID / KID depend on n: compare models only at equal n, and against the real floor (black, dashed)", fontsize=11)
     fig.tight_layout()
     save_figure(fig, out_png, dpi)
