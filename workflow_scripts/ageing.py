@@ -6,9 +6,9 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
 from ldbench.settings import AgeingSettings
 from ldbench.stages.ageing import ageing
+from ldbench.workflow import stage
 
 with stage(snakemake, AgeingSettings) as settings:
     i = snakemake.input

@@ -6,9 +6,9 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
 from ldbench.settings import DriftSearchSettings
 from ldbench.stages.drift_search import drift_search
+from ldbench.workflow import stage
 
 with stage(snakemake, DriftSearchSettings) as settings:
     i, o = snakemake.input, snakemake.output

@@ -6,9 +6,9 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
 from ldbench.settings import LatentsSettings
 from ldbench.stages.latents import encode_latents
+from ldbench.workflow import stage
 
 with stage(snakemake, LatentsSettings) as settings:
     encode_latents(settings, slices_csv=snakemake.input.slices, base_model=snakemake.params.base_model, out_path=snakemake.output[0])

@@ -6,12 +6,11 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
-
 from pathlib import Path
 
 from ldbench.report.figures import samples_per_method
 from ldbench.settings import FigureSettings
+from ldbench.workflow import stage
 
 with stage(snakemake, FigureSettings) as figure:
     p = snakemake.params

@@ -6,9 +6,9 @@ from ldbench.worker import start_in_background
 
 start_in_background()  # no torch here: this job runs in its own process while the warm worker starts for the jobs to come
 
-from ldbench.workflow import stage
 from ldbench.settings import PhantomSettings
 from ldbench.stages.data import make_phantoms
+from ldbench.workflow import stage
 
 with stage(snakemake, PhantomSettings) as settings:
     make_phantoms(settings, snakemake.output[0])

@@ -6,8 +6,6 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
-
 from pathlib import Path
 
 from ldbench.report.counterfactual import (
@@ -17,6 +15,7 @@ from ldbench.report.counterfactual import (
     write_counterfactual_tables,
     write_gain_table,
 )
+from ldbench.workflow import stage
 
 with stage(snakemake):
     i, p, out = snakemake.input, snakemake.params, snakemake.output

@@ -6,8 +6,6 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
-
 from pathlib import Path
 
 from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
@@ -16,6 +14,7 @@ from ldbench.report.ld_2x2 import ld_2x2_frame, write_ld_2x2
 from ldbench.report.ld_effect import DOUBLED_VS_CONTROL, MIXED_VS_REAL, ld_effect_frame, paired_auc_effects, write_ld_effect
 from ldbench.report.memorisation import memorisation_frame, write_memorisation
 from ldbench.report.tables import auc_intervals, fid_label, table1_frame, write_table1
+from ldbench.workflow import stage
 
 with stage(snakemake):
     i, p, out = snakemake.input, snakemake.params, snakemake.output

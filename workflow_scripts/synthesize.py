@@ -6,10 +6,10 @@ from ldbench.worker import warm_start
 
 warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
 
-from ldbench.workflow import stage
 from ldbench.settings import SynthesizeSettings
 from ldbench.stages.synthesize import synthesize
+from ldbench.workflow import stage
 
 with stage(snakemake, SynthesizeSettings) as settings:
     i = snakemake.input
-    synthesize(settings, i.model, i.slices, i.chosen[0] if i.chosen else None, snakemake.output[0])
+    synthesize(settings, i.model, i.slices, i.chosen[0] if i.chosen else None, snakemake.output[0], per_channel=snakemake.params.per_channel)
