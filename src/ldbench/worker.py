@@ -143,16 +143,20 @@ def _start_server(path: Path, lock) -> None:
     log.close()
 
 
-def _start_unless_running(path: Path) -> socket.socket | None:
-    """The running server's connection; otherwise start one (only one: under the start lock) and return None."""
+def _start_unless_running(path: Path, wait: bool = True) -> socket.socket | None:
+    """The running server's connection; otherwise start one (only one: under the start lock) and return None.
+
+    The lock is held while another client's server is still importing: ``wait`` waits for it, otherwise
+    that server is left to start and None is returned at once.
+    """
     with open(_lock_path(path), "a") as lock:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while True:  # held while another client's server is still importing
+        while True:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
+                if not wait or time.monotonic() > deadline:
                     return None
                 time.sleep(0.1)
         sock = _connect(path)
@@ -177,13 +181,14 @@ def _connect_or_start(path: Path) -> socket.socket | None:
 def start_in_background() -> None:
     """Start the server for the jobs to come without waiting for it.
 
-    For the first jobs of a run that need no torch (phantoms, preprocessing): they run in their
-    own process while the server imports the heavy libraries beside them.
+    For the first jobs of a run that need no torch (``make_phantoms``): they run in their own
+    process while the server imports the heavy libraries beside them. A server another job is
+    already starting is left to start: this job does not wait for it either.
     """
     if not enabled():
         return
     path = socket_path()
-    sock = _connect(path) or _start_unless_running(path)
+    sock = _connect(path) or _start_unless_running(path, wait=False)
     if sock is not None:
         sock.close()
 
