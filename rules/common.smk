@@ -14,6 +14,7 @@ from ldbench.settings import (
     ClassifySettings,
     CounterfactualSettings,
     DriftSearchSettings,
+    EditRealismSettings,
     EvaluateSettings,
     EvaluatorSettings,
     FigureSettings,
@@ -209,6 +210,13 @@ def counterfactual_dirs():
     return [f"results/counterfactual/{d}/{editor}" for d, editor in COUNTERFACTUAL_KEYS]
 
 
+def edit_realism_files():
+    return [
+        f"results/metrics/{d}/edit_realism/{editor}.json"
+        for d, editor in COUNTERFACTUAL_KEYS
+    ]
+
+
 def ageing_dirs():
     return [f"results/ageing/{d}/{ld}" for d, ld in AGEING_KEYS]
 
@@ -246,6 +254,7 @@ def paper_outputs():
         multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_groundtruth", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_gain", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_cf_realism", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
         expand(
             "results/paper/fig1_counterfactuals_{editor}.{ext}",

@@ -26,3 +26,31 @@ rule counterfactual:
         code=code_stamp("ldbench.stages.counterfactual"),
     script:
         "../workflow_scripts/counterfactual.py"
+
+
+# Realism of the edits: FID / KID of each edited set against real test images of the target class,
+# beside its null edit, reconstruction, unedited sources and a real floor at the same n.
+
+
+rule edit_realism:
+    input:
+        results="results/counterfactual/{dataset}/{editor}",
+        slices="results/data/{dataset}/slices.csv",
+        evaluator="results/evaluator/{dataset}/model.pt",
+    output:
+        "results/metrics/{dataset}/edit_realism/{editor}.json",
+    log:
+        "results/logs/edit_realism/{dataset}/{editor}.log",
+    benchmark:
+        "results/benchmarks/edit_realism/{dataset}/{editor}.tsv"
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    params:
+        settings=settings_of(EditRealismSettings, "dataset", "editor"),
+        code=code_stamp("ldbench.stages.edit_realism", "ldbench.evaluator"),
+    script:
+        "../workflow_scripts/edit_realism.py"

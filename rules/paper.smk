@@ -205,6 +205,7 @@ rule fig5_samples_per_method:
 rule paper_counterfactual:
     input:
         results=counterfactual_dirs(),
+        realism=edit_realism_files(),
         ageing=ageing_dirs(),
     output:
         edit=report(
@@ -220,6 +221,11 @@ rule paper_counterfactual:
         gain=report(
             multiext("results/paper/table_cf_gain", ".csv", ".md", ".tex"),
             caption="../report/table_cf_gain.rst",
+            category="Tables",
+        ),
+        realism=report(
+            multiext("results/paper/table_cf_realism", ".csv", ".md", ".tex"),
+            caption="../report/table_cf_realism.rst",
             category="Tables",
         ),
         ageing=report(

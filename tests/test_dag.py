@@ -37,7 +37,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
     assert counts["train_evaluator"] == 2  # the evaluation-only feature network, once per dataset
     assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set
-    assert counts["counterfactual"] == 2 * n_editors  # dataset × editor (each job: without and with LD)
+    assert counts["counterfactual"] == counts["edit_realism"] == 2 * n_editors  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
@@ -116,7 +116,7 @@ def test_slurm_profile_resources(tmp_path):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)
-    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate"):
+    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate", "edit_realism"):
         r = resources[rule]
         assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)
 
@@ -132,8 +132,8 @@ def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path)
         line = re.search(r"^    input: (.*)$", body, re.MULTILINE)
         inputs.setdefault(rule, []).append(line.group(1) if line else "")
     readers = {rule for rule, lines in inputs.items() if any("results/evaluator/" in line for line in lines)}
-    assert readers == {"real_features", "evaluate"}
-    for rule in ("real_features", "evaluate"):
+    assert readers == {"real_features", "evaluate", "edit_realism"}
+    for rule in readers:
         assert not any("results/classifiers/" in line for line in inputs[rule]), inputs[rule]
     # the classifier that scores the edits' effect is not the one the δ search consults
     def classifiers(rule: str) -> set[str]:

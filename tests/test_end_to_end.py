@@ -85,6 +85,14 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert set(gain["verdict"]) <= {"edit higher", "edit lower", "inconclusive", "no difference"}
     for editor in ("sdedit", "ddim_inversion", "pix2pix_zero"):
         assert (smoke_runs[0] / f"results/paper/fig1_counterfactuals_{editor}.png").stat().st_size > 10_000
+    realism = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_realism.csv", keep_default_na=False)
+    scored = realism[realism["variant"] != ""]  # a smoke task with fewer than 2 real target-class test images is listed as skipped
+    assert len(scored) and set(scored["variant"]) <= {"edit", "null edit", "reconstruction", "source (unedited)", "real floor"}
+    assert scored["fid"].astype(float).map(math.isfinite).all() and (scored["fid_low"].astype(float) <= scored["fid"].astype(float)).all()
+    edit_rows = scored[scored["variant"] == "edit"]
+    assert len(edit_rows) and edit_rows["delta_fid"].astype(float).map(math.isfinite).all()  # the paired gain over the null edit
+    same_n = scored[scored["variant"] != "real floor"].groupby(["dataset", "editor", "task"])["n"].nunique()
+    assert (same_n == 1).all()  # the edits and their controls of a task are scored at one n
     ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
     assert list(ageing["LD"]) == [False] * 3 + [True] * 3 and ageing["ssim_to_truth"].between(-1, 1).all()
     assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
@@ -95,7 +103,7 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
     for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_cf_gain",
-                  "results/paper/table_delta_ablation",
+                  "results/paper/table_cf_realism", "results/paper/table_delta_ablation",
                   "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation"):
         for ext in (".csv", ".md", ".tex"):
             assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
@@ -118,7 +126,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     workdir = smoke_runs[0]
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
-    for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_cf_gain", "table_delta_ablation", "table_ageing",
+    for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_cf_gain", "table_cf_realism", "table_delta_ablation", "table_ageing",
                  "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig2_delta_sweep_base", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened

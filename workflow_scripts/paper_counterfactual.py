@@ -1,4 +1,4 @@
-"""Rule paper_counterfactual: the counterfactual-editing, ground-truth, edit − null edit and ageing tables."""
+"""Rule paper_counterfactual: the counterfactual-editing, ground-truth, edit − null edit, realism and ageing tables."""
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
@@ -11,9 +11,11 @@ from pathlib import Path
 from ldbench.report.counterfactual import (
     counterfactual_frame,
     counterfactual_gain_frame,
+    realism_frame,
     write_ageing_table,
     write_counterfactual_tables,
     write_gain_table,
+    write_realism_table,
 )
 from ldbench.workflow import stage
 
@@ -23,5 +25,6 @@ with stage(snakemake):
     frame, summaries = counterfactual_frame(results)
     write_counterfactual_tables(frame, summaries, Path(out.edit[0]).with_suffix(""), Path(out.truth[0]).with_suffix(""))
     write_gain_table(counterfactual_gain_frame(results, p.bootstrap, p.seed), Path(out.gain[0]).with_suffix(""), p.bootstrap)
+    write_realism_table(*realism_frame(dict(zip(results, map(Path, i.realism)))), Path(out.realism[0]).with_suffix(""))
     write_ageing_table({tuple(key): Path(path) for key, path in zip(p.ageing_keys, i.ageing)}, Path(out.ageing[0]).with_suffix(""),
                        p.bootstrap, p.seed)

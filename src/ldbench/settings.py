@@ -424,24 +424,47 @@ class EvaluatorSettings(Settings):
 
 
 @dataclass(frozen=True)
-class EvaluateSettings(Settings):
-    """``real_features``, ``evaluate``, ``ld_effect``: feature extractor and the FID/KID estimators (``metrics``)."""
+class DistanceSettings(Settings):
+    """FID / KID between image sets (``metrics``): the feature extractor, KID's subsets, the intervals."""
 
     feature_extractor: str
     inception_weights: str | None
     kid_subset_size: int
     kid_subsets: int
     interval_draws: int
-    n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
-    prdc_k: int  # nearest neighbours of precision / recall / density / coverage
     seed: int
 
     @classmethod
-    def from_config(cls, config: Mapping) -> EvaluateSettings:
+    def from_config(cls, config: Mapping) -> DistanceSettings:
         m = config["metrics"]
         return cls(feature_extractor=m["feature_extractor"], inception_weights=m["inception_weights"], kid_subset_size=m["kid_subset_size"],
-                   kid_subsets=m["kid_subsets"], interval_draws=m["interval_draws"], n_generated=config["sampling"]["n_images"],
-                   prdc_k=m["prdc_nearest_k"], seed=config["seed"])
+                   kid_subsets=m["kid_subsets"], interval_draws=m["interval_draws"], seed=config["seed"])
+
+
+@dataclass(frozen=True)
+class EvaluateSettings(DistanceSettings):
+    """``real_features``, ``evaluate``, ``ld_effect``: the distances, and what only synthetic sets need."""
+
+    n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
+    prdc_k: int  # nearest neighbours of precision / recall / density / coverage
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EvaluateSettings:
+        return cls(**DistanceSettings.from_config(config).to_params(), n_generated=config["sampling"]["n_images"],
+                   prdc_k=config["metrics"]["prdc_nearest_k"])
+
+
+@dataclass(frozen=True)
+class EditRealismSettings(Settings):
+    """``edit_realism``: FID / KID of one editor's counterfactual sets against real target-class images."""
+
+    dataset: DatasetSettings
+    editor: str
+    distances: DistanceSettings
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str, editor: str) -> EditRealismSettings:
+        return cls(dataset=DatasetSettings.from_config(config, dataset), editor=editor, distances=DistanceSettings.from_config(config))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class CounterfactualTask:
     truth: Mapping[str, Any]  # attributes changed in the phantom render (ground truth)
     target_label: str  # classifier column whose probability should move
     target_value: int  # 1: the edit should show it, 0: the edit should remove it
+    target_query: str  # pandas query selecting real rows of the target class (the realism reference)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ class Brain(DatasetKind):
     }
     age_bins = (0, 70, 80, 200)
     counterfactual_tasks = (
-        CounterfactualTask("CN → AD", "diagnosis == 'CN'", {"diagnosis": "AD"}, {"diagnosis": "AD"}, "label_AD", 1),
-        CounterfactualTask("AD → CN", "diagnosis == 'AD'", {"diagnosis": "CN"}, {"diagnosis": "CN"}, "label_AD", 0),
+        CounterfactualTask("CN → AD", "diagnosis == 'CN'", {"diagnosis": "AD"}, {"diagnosis": "AD"}, "label_AD", 1, "diagnosis == 'AD'"),
+        CounterfactualTask("AD → CN", "diagnosis == 'AD'", {"diagnosis": "CN"}, {"diagnosis": "CN"}, "label_AD", 0, "diagnosis == 'CN'"),
     )
 
     def phantom_arguments(self, phantom: Mapping[str, Any], seed: int, image_size: int) -> dict[str, Any]:

@@ -34,9 +34,9 @@ class Cxr(DatasetKind):
     age_bins = (0, 45, 65, 200)
     counterfactual_tasks = (
         CounterfactualTask("No Finding → Cardiomegaly", "`label_No Finding` == 1", {"label_Cardiomegaly": 1, "label_No Finding": 0},
-                           {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1),
+                           {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1, "label_Cardiomegaly == 1"),
         CounterfactualTask("Cardiomegaly → No Finding", "label_Cardiomegaly == 1", {"label_Cardiomegaly": 0}, {"cardiomegaly": 0.0},
-                           "label_Cardiomegaly", 0),
+                           "label_Cardiomegaly", 0, "label_Cardiomegaly == 0"),
     )
 
     def phantom_arguments(self, phantom: Mapping[str, Any], seed: int, image_size: int) -> dict[str, Any]:

@@ -11,6 +11,8 @@ the output and, for reference, the L1 of the unedited source, the change inside 
 truly changed region and locality, their ratio.
 ``table_cf_gain``: the edit minus its null edit, per image, with the subject-level paired
 bootstrap interval; its verdict is read off the interval ("inconclusive" when it contains 0).
+``table_cf_realism``: FID / KID of the edited sets and their controls against real target-class
+images (``edit_realism``), the edit's paired gain over its null edit.
 Cells are means over the edited images, with n.
 """
 
@@ -182,6 +184,61 @@ def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
     shown["delta"] = shown["delta"].map(lambda d: f"{d:+g}")
     shown = shown.rename(columns={"delta": "δ", **{s: "Δ " + MEANS[s] for s in GAIN}})
     write_table(stem, gain, shown, caption, note)
+
+
+def realism_frame(files: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, dict]:
+    """One row per (dataset, editor, task, LD, set) from the ``edit_realism`` JSONs, the edit rows with
+    their paired gain over the null edit; and the provenance of the first file (extractor, interval)."""
+    rows, about = [], {}
+    for (dataset, editor), path in sorted(files.items()):
+        result = read_json(path)
+        about = about or result
+        gains = {(g["task"], g["ld"]): g for g in result["gain_over_null_edit"]}
+        for entry in result["sets"]:
+            row = {"dataset": dataset, "editor": editor, **{k: v for k, v in entry.items() if not k.endswith("_ci95")}}
+            for name in ("fid", "kid"):
+                row[f"{name}_low"], row[f"{name}_high"] = entry.get(f"{name}_ci95", (np.nan, np.nan))
+            gain = gains.get((entry["task"], entry["ld"])) if entry["variant"] == "edit" else None
+            for name in ("delta_fid", "delta_kid"):
+                row[name] = gain[name] if gain else np.nan
+                row[f"{name}_low"], row[f"{name}_high"] = gain[f"{name}_ci95"] if gain else (np.nan, np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows), about
+
+
+def _value_cell(row: Mapping, name: str, digits: int) -> str:
+    if pd.isna(row.get(name, np.nan)):
+        return "n/a"
+    return f"{row[name]:.{digits}f} [{row[f'{name}_low']:.{digits}f}, {row[f'{name}_high']:.{digits}f}]"
+
+
+def _realism_gain_cell(row: Mapping) -> str:
+    if pd.isna(row["delta_fid"]):
+        return ""
+    return "; ".join(f"Δ{name.upper()} {row[f'delta_{name}']:+.{d}f} [{row[f'delta_{name}_low']:+.{d}f}, {row[f'delta_{name}_high']:+.{d}f}] "
+                     + interval_verdict(row[f"delta_{name}_low"], row[f"delta_{name}_high"], subject="edit") for name, d in (("fid", 2), ("kid", 4)))
+
+
+def write_realism_table(frame: pd.DataFrame, about: Mapping, stem: Path) -> None:
+    """``table_cf_realism``: FID / KID of each edited set and its controls against real target-class test images."""
+    caption = "Realism of the counterfactual edits: FID / KID against real test images of the target class"
+    if frame.empty:
+        write_table(stem, frame, pd.DataFrame({"realism": ["no counterfactual results"]}), caption, "")
+        return
+    shown = pd.DataFrame({
+        "Dataset": frame["dataset"], "Editor": frame["editor"], "Task": frame["task"],
+        "LD": frame["ld"].map({"LD": "yes", "noLD": "no"}).fillna("—"), "Set": frame["variant"].replace("", "skipped"),
+        "n": frame["n"], "n real (target)": frame["n_reference"],
+        "FID↓ [95 % interval]": [_value_cell(r, "fid", 2) for r in frame.to_dict("records")],
+        "KID↓ [95 % interval]": [_value_cell(r, "kid", 4) for r in frame.to_dict("records")],
+        "edit − null edit": [_realism_gain_cell(r) for r in frame.to_dict("records")],
+    })
+    note = (f"Reference: {about['reference']}. Every set is scored against it at its own n: the edits with and without LD, their null edits "
+            "and VAE reconstructions, the unedited sources (how far the source class already is from the target class) and the real floor "
+            f"({about['real_floor']}: what a perfect edit would score at this n; FID and KID are biased by n). "
+            f"Features: {about['feature_extractor']}. Distances: {about['library']}. Interval: {about['interval']}. "
+            f"edit − null edit: {about['pairing']}; 'edit lower' / 'edit higher' when the interval excludes 0, else 'inconclusive'.")
+    write_table(stem, frame, shown, caption, note)
 
 
 def counterfactual_figure(results: Mapping[tuple[str, str], Path], png: Path, editor: str, per_task: int = 1, dpi: int = 150) -> None:

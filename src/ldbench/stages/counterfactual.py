@@ -24,6 +24,9 @@ ceiling of anything that passes through the VAE). Scores per image and variant:
   their ratio (above 1: the change concentrates where the truth changes); where the kind has an
   effect measure (brain: lateral-ventricle area by a fixed segmentation), the change it measures
   on the output against the change it measures on the truth: direction correct, and the error.
+
+Every output is also saved as a PNG (``images/<task>-<LD>-<variant>/``, its path in the ``output``
+column), so that ``edit_realism`` can score the edited sets' realism against real target-class images.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import pandas as pd
 
 from ..classifier import load_classifier, predict
 from ..editing import EDITORS, edit, reconstruct
-from ..images import gray_uint8_to_unit, load_images, read_gray, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_images, read_gray, save_png, to_gray_uint8
 from ..kinds import CounterfactualTask, DatasetKind, get_kind
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import read_metadata
@@ -109,7 +112,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
     models = {ld: inference_model(settings.performance, model_dir, compile=False) for ld, model_dir in model_dirs.items()}  # loaded once, not per task
     phrases = {ld: read_metadata(model_dir)["modality_phrase"] for ld, model_dir in model_dirs.items()}
 
-    records, examples = [], {}
+    records, examples, pngs = [], {}, {}
     for t_index, task in enumerate(kind.counterfactual_tasks):
         if task.target_label not in targets:
             raise LdbenchError(f"counterfactual task {task.name!r} needs a classifier for {task.target_label}; classifier_targets are {targets}")
@@ -142,12 +145,15 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
                        "sampling_steps": edit_settings.steps}
             for variant, images in outputs.items():
                 out_u8 = to_gray_uint8(images)
+                names = [f"images/{t_index}-{ld}-{variant.replace(' ', '_')}/{i:03d}.png" for i in range(len(rows))]
+                pngs.update(zip(names, out_u8))
                 p_out = predict(classifier, gray_uint8_to_unit(out_u8))[:, column]
                 p_target = p_out if task.target_value else 1 - p_out
                 for i, rec in enumerate(_scores(source_u8, out_u8, truths, regions, lpips, measure, measured)):
                     rec.update(context, variant=variant, image=rows["image"][i], subject=str(rows["subject"][i]),
                                p_target_source=float(p_source[i] if task.target_value else 1 - p_source[i]), p_target_edit=float(p_target[i]),
-                               flipped=bool(p_target[i] > 0.5), reversibility_l1=reversibility[i] if variant == "edit" else float("nan"))
+                               flipped=bool(p_target[i] > 0.5), reversibility_l1=reversibility[i] if variant == "edit" else float("nan"),
+                               output=str(Path(out_dir) / names[i]))
                     records.append(rec)
             examples[f"{t_index}_{ld}"] = to_gray_uint8(outputs["edit"])[:4]
             examples[f"{t_index}_{ld}_null"] = to_gray_uint8(outputs["null edit"])[:4]
@@ -176,4 +182,6 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
         write_csv(tmp / "per_image.csv", per_image)
         write_json(tmp / "summary.json", summary)
         np.savez_compressed(tmp / "examples.npz", **examples)
+        for name, pixels in pngs.items():
+            save_png(tmp / name, pixels)
     return per_image

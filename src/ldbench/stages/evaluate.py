@@ -42,7 +42,7 @@ from ..metrics import (
     paired_difference_interval,
 )
 from ..seeds import derive_seed
-from ..settings import TRAIN_SPLIT, EvaluateSettings, EvaluatorSettings
+from ..settings import TRAIN_SPLIT, DistanceSettings, EvaluateSettings, EvaluatorSettings
 from ..utils import LdbenchError, atomic_path, read_json, write_json
 from .common import read_slices, split_rows
 
@@ -69,7 +69,7 @@ def train_evaluator_stage(settings: EvaluatorSettings, slices_csv: Path, out_mod
 class Extractor:
     """The configured feature extractor, with the description every metric file carries."""
 
-    def __init__(self, settings: EvaluateSettings, evaluator_path: Path):
+    def __init__(self, settings: DistanceSettings, evaluator_path: Path):
         self.kind = feature_extractor(settings)
         self.weights = settings.inception_weights
         if self.kind == "inception":
@@ -99,21 +99,31 @@ def load_features(path: Path) -> dict:
         raise LdbenchError(f"{path}: not a feature cache written by ldbench ({err})") from err
 
 
-def _kid(settings: EvaluateSettings, *sets: np.ndarray):
+def _kid(settings: DistanceSettings, *sets: np.ndarray):
     """The configured KID, its subset size capped by the smallest set; and that size."""
     subset = min(settings.kid_subset_size, *map(len, sets))
     return kid_distance(subset, settings.kid_subsets, derive_seed(settings.seed, "evaluate", "kid")), subset
 
 
-def _distances(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, purpose: str) -> dict:
-    """FID and KID of two feature sets, each with its half-sampling interval."""
+def fid_kid(settings: DistanceSettings, real: np.ndarray, fake: np.ndarray, *purpose: str) -> dict:
+    """FID and KID of two feature sets, each with its half-sampling interval (seeded by ``purpose``)."""
     kid, subset = _kid(settings, real, fake)
     draws = settings.interval_draws
     return {
-        **half_sampling_interval(FID, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "fid")).to_dict("fid"),
-        **half_sampling_interval(kid, real, fake, draws, derive_seed(settings.seed, "evaluate", purpose, "kid")).to_dict("kid"),
+        **half_sampling_interval(FID, real, fake, draws, derive_seed(settings.seed, "evaluate", *purpose, "fid")).to_dict("fid"),
+        **half_sampling_interval(kid, real, fake, draws, derive_seed(settings.seed, "evaluate", *purpose, "kid")).to_dict("kid"),
         "kid_subset_size": subset, "kid_subsets": settings.kid_subsets,
     }
+
+
+def paired_fid_kid(settings: DistanceSettings, real: np.ndarray, a: np.ndarray, b: np.ndarray, *purpose: str) -> dict:
+    """FID and KID of ``a`` minus those of ``b`` against the same real features, index-paired
+    (:func:`ldbench.metrics.paired_difference_interval`): ``delta_fid`` / ``delta_kid`` with their intervals."""
+    kid, subset = _kid(settings, real, a, b)
+    draws = settings.interval_draws
+    fid = paired_difference_interval(FID, real, a, b, draws, derive_seed(settings.seed, "evaluate", *purpose, "fid"))
+    kid = paired_difference_interval(kid, real, a, b, draws, derive_seed(settings.seed, "evaluate", *purpose, "kid"))
+    return {**fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "kid_subset_size": subset}
 
 
 def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict:
@@ -128,7 +138,7 @@ def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict
             "library": f"prdc {version('prdc')} (compute_prdc, Euclidean k-NN balls on the evaluation features)"}
 
 
-def _provenance(settings: EvaluateSettings, extractor: str, resize: str | None = None) -> dict:
+def provenance(settings: DistanceSettings, extractor: str, resize: str | None = None) -> dict:
     return {
         "feature_extractor": extractor, **({"resize": resize} if resize else {}), "dtype": "float64",
         "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
@@ -156,11 +166,11 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, evaluator_path: 
     save_features(out_npz, extractor.description, test=test_f, pool=pool_f, train=train_f, test_nn_pixel=test_nn_pixel,
                   test_nn_features=test_nn_features)
     floor = {
-        **_distances(settings, test_f, pool_f, "real_floor"), "prdc": prdc(settings, test_f, pool_f),
+        **fid_kid(settings, test_f, pool_f, "real_floor"), "prdc": prdc(settings, test_f, pool_f),
         "n_real": len(test_f), "n_pool": n_pool, "n_generated": n_generated,
         "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
                        "what a perfect model would score at the generated set's size"),
-        **_provenance(settings, extractor.description, extractor.resize),
+        **provenance(settings, extractor.description, extractor.resize),
     }
     log.info("real floor at n=%d: FID %.3f  KID %.4f", n_pool, floor["fid"], floor["kid"])
     write_json(out_json, floor)
@@ -181,10 +191,10 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     fake_f = extractor(fake["image"])
     save_features(out_npz, extractor.description, generated=fake_f)
     result = {
-        **_distances(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
+        **fid_kid(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
         "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": float(fake["delta"].iloc[0]),
         **_inference_drift(fake, samples_csv),
-        **_provenance(settings, extractor.description, extractor.resize),
+        **provenance(settings, extractor.description, extractor.resize),
     }
     log.info("FID %.3f [%.3f, %.3f]  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], *result["fid_ci95"], result["kid"],
              extractor.kind, result["n_real"], result["n_generated"])
@@ -229,13 +239,10 @@ def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_l
     synthesize draws every model's prompts and initial noise from the same seeded streams, so
     image i of the LD set and image i of the noLD set share their prompt and noise.
     """
-    kid, subset = _kid(settings, real, ld, no_ld)
-    draws = settings.interval_draws
-    fid = paired_difference_interval(FID, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "fid"))
-    kid = paired_difference_interval(kid, real, ld, no_ld, draws, derive_seed(settings.seed, "evaluate", "ld_effect", "kid"))
-    log.info("LD − no LD: ΔFID %.3f [%.3f, %.3f]  ΔKID %.4f [%.4f, %.4f]", fid.value, fid.low, fid.high, kid.value, kid.low, kid.high)
+    effect = paired_fid_kid(settings, real, ld, no_ld, "ld_effect")
+    log.info("LD − no LD: ΔFID %.3f %s  ΔKID %.4f %s", effect["delta_fid"], effect["delta_fid_ci95"], effect["delta_kid"], effect["delta_kid_ci95"])
     return {
-        **fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "delta_no_ld": no_ld_delta, "kid_subset_size": subset,
+        **effect, "delta_no_ld": no_ld_delta,
         "pairing": ("LD minus no LD on the same real test features; index-paired generated sets (same prompt and initial "
                     "noise per index), each half-sample shares its real and generated indices between the two"),
     }
