@@ -231,3 +231,34 @@ def test_brain_ventricle_measure_tracks_the_phantoms_ventricle_volume():
         assert (measured[-1] > measured[-2]) == (target == "AD"), (row.subject, row.diagnosis, measured[-2:])
     assert spearmanr(factors, measured).statistic > 0.8, list(zip(factors, measured, strict=True))
     assert 0.03 < min(measured) and max(measured) < 0.3
+
+
+def test_clean_ageing_truth_changes_only_the_ageing(tmp_path):
+    """The ageing stage's clean truth: the earlier scan re-rendered at the later visit's age and diagnosis. It differs
+    from the earlier scan less than the real follow-up does (no new scan), by larger ventricles, and it belongs to
+    the stored earlier image (the re-render of that image is checked against the file)."""
+    from ldbench.data.adapters.oasis3 import read_oasis3
+    from ldbench.data.preprocess import build_slice_table
+    from ldbench.images import read_gray
+    from ldbench.kinds import get_kind
+    from ldbench.metrics import l1_distance
+    from ldbench.settings import GroundTruthSettings, PhantomSettings
+    from ldbench.stages.ageing import clean_truths
+
+    brain.make_brain_phantom_dataset(tmp_path / "b", n_subjects=2, seed=9, visits=(3, 3))
+    build_slice_table("brain", read_oasis3(tmp_path / "b"), tmp_path / "bs", 64, "brain MRI", 0, {"train": 1.0})
+    pairs = pd.read_csv(tmp_path / "bs" / "pairs.csv")
+    truth = GroundTruthSettings(phantom=PhantomSettings(kind="brain", arguments={"n": 2, "seed": 9, "visits": (3, 3)}),
+                                options={"slice_offset_mm": 0.0}, image_size=64)
+    clean = clean_truths(truth, pairs)
+    assert clean.shape == (len(pairs), 64, 64) and len(pairs) == 6
+    measure = get_kind("brain").measure_effect
+    for i, pair in enumerate(pairs.itertuples()):
+        young, old = read_gray(pair.image_young), read_gray(pair.image_old)
+        assert 0 < l1_distance(clean[i], young) < 0.5 * l1_distance(old, young), pair
+        assert measure(clean[i]) > measure(young), pair
+    assert clean_truths(None, pairs) is None  # real data: no clean truth
+    with pytest.raises(LdbenchError, match="no phantom spec for subject"):
+        clean_truths(truth, pairs.assign(visit_young="d9999"))
+    with pytest.raises(LdbenchError, match="re-run preprocess"):
+        clean_truths(truth, pairs.drop(columns=["visit_young"]))

@@ -98,6 +98,9 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
     assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
+    # the clean truth (earlier scan re-rendered at the later age) differs from it by the ageing alone: less than the follow-up
+    assert (ageing["l1_source_to_clean_truth"] > 0).all() and (ageing["l1_source_to_clean_truth"] < ageing["l1_source_to_truth"]).all()
+    assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_clean_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
 
 
 def test_two_runs_give_byte_identical_tables(smoke_runs):

@@ -486,6 +486,14 @@ class GroundTruthSettings(Settings):
     options: dict[str, Any]  # the kind's own keys, as preprocessing used them
     image_size: int
 
+    @classmethod
+    def for_dataset(cls, config: Mapping, dataset: str) -> GroundTruthSettings | None:
+        """The dataset's ground truth where it is a phantom; None for real data."""
+        if config["datasets"][dataset]["source"] != "phantom":
+            return None
+        pre = PreprocessSettings.from_config(config, dataset)
+        return cls(phantom=PhantomSettings.from_config(config, dataset), options=pre.options, image_size=pre.image_size)
+
 
 @dataclass(frozen=True)
 class CounterfactualSettings(Settings):
@@ -503,15 +511,11 @@ class CounterfactualSettings(Settings):
 
     @classmethod
     def from_config(cls, config: Mapping, dataset: str, editor: str) -> CounterfactualSettings:
-        ds, cf, s = config["datasets"][dataset], config["counterfactual"], config["sampling"]
-        truth = None
-        if ds["source"] == "phantom":
-            pre = PreprocessSettings.from_config(config, dataset)
-            truth = GroundTruthSettings(phantom=PhantomSettings.from_config(config, dataset), options=pre.options, image_size=pre.image_size)
+        cf, s = config["counterfactual"], config["sampling"]
         return cls(dataset=DatasetSettings.from_config(config, dataset), editor=editor, method=cf["method"], n_images=cf["n_images"],
                    edit=EditSettings(steps=s["steps"], guidance_scale=s["guidance_scale"], strength=cf["strength"], batch_size=s["batch_size"],
                                       inference_shift=config["drift"]["inference_shift"]),
-                   lpips_backbone=config["metrics"]["lpips_backbone"], ground_truth=truth, seed=config["seed"],
+                   lpips_backbone=config["metrics"]["lpips_backbone"], ground_truth=GroundTruthSettings.for_dataset(config, dataset), seed=config["seed"],
                    performance=PerformanceSettings.from_config(config))
 
 
@@ -533,6 +537,7 @@ class AgeingSettings(Settings):
     sampling_batch_size: int
     inference_shift: str
     lpips_backbone: str | None
+    ground_truth: GroundTruthSettings | None  # phantoms: the earlier scan re-rendered at the later visit's age
     seed: int
     training: Training
 
@@ -543,7 +548,8 @@ class AgeingSettings(Settings):
         return cls(modality=config["datasets"][dataset]["modality"], variant=ld, steps=a["steps"], batch_size=a["batch_size"], lr=a["lr"],
                    n_images=a["n_images"], text_guidance=a["text_guidance"], image_guidance=a["image_guidance"], delta=delta,
                    loss_target=loss_target, sampling_steps=config["sampling"]["steps"], sampling_batch_size=config["sampling"]["batch_size"],
-                   inference_shift=config["drift"]["inference_shift"], lpips_backbone=config["metrics"]["lpips_backbone"], seed=config["seed"], training=Training.from_config(config))
+                   inference_shift=config["drift"]["inference_shift"], lpips_backbone=config["metrics"]["lpips_backbone"],
+                   ground_truth=GroundTruthSettings.for_dataset(config, dataset), seed=config["seed"], training=Training.from_config(config))
 
 
 @dataclass(frozen=True)

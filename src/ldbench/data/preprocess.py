@@ -343,6 +343,7 @@ def longitudinal_pairs(table: pd.DataFrame) -> pd.DataFrame:
                     continue
                 rows.append({"subject": subject, "image_young": a["image"], "image_old": b["image"],
                              "age_young": a["age"], "age_old": b["age"], "split": a["split"],
-                             "diagnosis_young": a.get("diagnosis"), "diagnosis_old": b.get("diagnosis")})
-    cols = ["subject", "image_young", "image_old", "age_young", "age_old", "split", "diagnosis_young", "diagnosis_old"]
+                             "diagnosis_young": a.get("diagnosis"), "diagnosis_old": b.get("diagnosis"),
+                             "visit_young": a["visit"], "visit_old": b["visit"]})
+    cols = ["subject", "image_young", "image_old", "age_young", "age_old", "split", "diagnosis_young", "diagnosis_old", "visit_young", "visit_old"]
     return pd.DataFrame(rows, columns=cols)

@@ -106,7 +106,9 @@ class DatasetKind:
         """subject, visit (as in the slice table) and ``spec`` of every image of a phantom dataset."""
         raise NotImplementedError
 
-    def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+    def rerender(self, spec: Any, changes: Mapping[str, Any], image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+        """The phantom image of ``spec`` as stored, and the same image with the render attributes ``changes``
+        (``age``, ``diagnosis``, a finding's severity …) and nothing else changed: same anatomy, same scan."""
         raise NotImplementedError
 
     #: what :meth:`measure_effect` measures, or None where the kind has no validated measurement

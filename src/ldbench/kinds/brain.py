@@ -100,13 +100,13 @@ class Brain(DatasetKind):
         return pd.DataFrame({"subject": c["subject"], "visit": [f"d{d:04d}" for d in c["days"]],
                              "age": c["age"], "sex": c["sex"], "diagnosis": c["diagnosis"], "spec": c["spec"]})
 
-    def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+    def rerender(self, spec: Any, changes: Mapping[str, Any], image_size: int, options: Mapping[str, Any]) -> GroundTruth:
         import numpy as np
         from scipy import ndimage
 
         from ..data.groundtruth import brain_counterfactual
 
-        factual, truth = brain_counterfactual(spec, image_size, options["slice_offset_mm"], **task.truth)
+        factual, truth = brain_counterfactual(spec, image_size, options["slice_offset_mm"], **changes)
         changed = np.abs(truth.astype(int) - factual.astype(int)) > CHANGE_THRESHOLD
         return GroundTruth(factual, truth, ndimage.binary_dilation(changed, iterations=1))
 

@@ -107,7 +107,7 @@ class Cxr(DatasetKind):
         return pd.DataFrame({"subject": parts.str[-3], "visit": parts.str[-2], "age": s["Age"].astype(float),
                              "sex": s["Sex"].map({"Female": "F", "Male": "M"}), "spec": s["spec"]})
 
-    def ground_truth(self, spec: Any, task: CounterfactualTask, image_size: int, options: Mapping[str, Any]) -> GroundTruth:
+    def rerender(self, spec: Any, changes: Mapping[str, Any], image_size: int, options: Mapping[str, Any]) -> GroundTruth:
         from ..data.groundtruth import cxr_counterfactual
 
-        return GroundTruth(*cxr_counterfactual(spec, image_size, **task.truth))
+        return GroundTruth(*cxr_counterfactual(spec, image_size, **changes))

@@ -303,6 +303,9 @@ def _difference_rgb(source: np.ndarray, edited: np.ndarray) -> np.ndarray:
 
 AGEING_MEANS = {"ssim_to_truth": "SSIM↑", "psnr_to_truth": "PSNR↑", "lpips_to_truth": "LPIPS↓", "l1_to_truth": "L1↓",
                 "l1_source_to_truth": "L1 unedited→follow-up"}
+#: phantoms only: the same scores against the clean truth (the earlier scan re-rendered at the later age)
+AGEING_CLEAN_MEANS = {"ssim_to_clean_truth": "SSIM↑ clean", "psnr_to_clean_truth": "PSNR↑ clean", "lpips_to_clean_truth": "LPIPS↓ clean",
+                      "l1_to_clean_truth": "L1↓ clean", "l1_source_to_clean_truth": "L1 unedited→clean"}
 
 
 def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, seed: int) -> tuple[dict, str]:
@@ -318,6 +321,7 @@ def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, 
 
 
 AGEING_GAIN = ("l1_to_truth", "ssim_to_truth")
+AGEING_CLEAN_GAIN = ("l1_to_clean_truth", "ssim_to_clean_truth")
 
 
 def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_boot: int, seed: int) -> None:
@@ -327,16 +331,18 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     for (dataset, ld), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD")):
         summary, per_image = _read_result(folder, "ageing")
         summaries.append(summary)
+        clean = summary.get("clean_truth") is not None
+        means = {**AGEING_MEANS, **(AGEING_CLEAN_MEANS if clean else {})}
         gains, cells = {}, {}
-        for score in AGEING_GAIN:
+        for score in AGEING_GAIN + (AGEING_CLEAN_GAIN if clean else ()):
             columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}", n_boot, seed)
             gains.update(columns)
         for variant, group in per_image.groupby("variant", sort=False):
             row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "variant": variant, "delta": summary["delta"],
                    "n": len(group), "years_mean": float(group["years"].mean()), "lpips": summary["lpips"]}
-            row.update({c: float(group[c].astype(float).mean()) for c in AGEING_MEANS})
+            row.update({c: float(group[c].astype(float).mean()) for c in means})
             row.update(gains if variant == "edit" else {})
-            row.update({f"shown_{score}": cells[score] if variant == "edit" else "" for score in AGEING_GAIN})
+            row.update({f"shown_{score}": cells[score] if variant == "edit" else "" for score in cells})
             rows.append(row)
     caption = "Ageing with ground truth: InstructPix2Pix on longitudinal pairs, with and without LD"
     if not rows:
@@ -347,15 +353,21 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
     shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["follow-up gap (years)"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
-    for column, label in AGEING_MEANS.items():
-        digits = 2 if column.startswith("psnr") else 3
-        shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
-    for score in AGEING_GAIN:
-        shown[f"Δ {AGEING_MEANS[score]} vs null edit"] = frame.pop(f"shown_{score}")
+    labels = {**AGEING_MEANS, **AGEING_CLEAN_MEANS}
+    for column, label in labels.items():
+        if column in frame:
+            digits = 2 if column.startswith("psnr") else 3
+            shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
+    for score in AGEING_GAIN + AGEING_CLEAN_GAIN:
+        if f"shown_{score}" in frame:
+            shown[f"Δ {labels[score]} vs null edit"] = frame.pop(f"shown_{score}").fillna("")
     some = summaries[0]
     trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries)
     note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
-            "subject's later visit (the real follow-up). 'L1 unedited→follow-up' is what leaving the scan unedited scores. "
+            "subject's later visit (the real follow-up), another scan with its own contrast, bias field, noise and head position. "
+            "On phantoms, '… clean' columns compare with the clean truth instead: the earlier scan re-rendered at the later "
+            "visit's age and diagnosis, scan and position unchanged, so only the ageing differs. "
+            "'L1 unedited→follow-up' ('→clean') is what leaving the scan unedited scores. "
             "Controls: the null edit (the same noise, 'make the <modality> 0 years older'; training shows 1 year or more, so "
             "'0 years' is asked, not taught) and the reconstruction (VAE encode → "
             "decode of the earlier scan). Δ vs null edit: mean over pairs of (edit − null edit), [95 % interval: ± t(subjects − 1) × "

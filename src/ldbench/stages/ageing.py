@@ -5,9 +5,12 @@ The paper's ageing task with ground truth: an InstructPix2Pix model is fine-tune
 ``drift.train_delta``, sampling at the LD model's searched δ) on the training split's (earlier →
 later visit) pairs of the same subject, with the age difference in the instruction as a number
 (the paper's best wording). On the test split's pairs the earlier scan is edited and compared
-with the later scan, the true follow-up: SSIM, PSNR, L1 and LPIPS (when available), beside the
-L1 of leaving the earlier scan unedited. The same scores are given to two controls: the null edit
-(the same noise, "make the … 0 years older") and the VAE reconstruction of the earlier scan.
+with the later scan, the real follow-up: SSIM, PSNR, L1 and LPIPS (when available), beside the
+L1 of leaving the earlier scan unedited. The follow-up is another scan (its own contrast, gain, bias
+field, noise and head position), so on the phantoms the edit is also compared with the *clean
+truth*: the earlier scan re-rendered at the follow-up's age and diagnosis with everything else,
+the scan included, unchanged. The same scores are given to two controls: the null edit (the same
+noise, "make the … 0 years older") and the VAE reconstruction of the earlier scan.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ import pandas as pd
 from ..editing import INSTRUCT_EDITOR, instruct_edit, reconstruct
 from ..encoding import encode_images
 from ..images import load_images, to_gray_uint8
+from ..kinds import get_kind
 from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
 from ..models import load_components
 from ..runtime import compute_device
 from ..seeds import derive_seed
-from ..settings import AgeingSettings, TrainSettings
+from ..settings import AgeingSettings, GroundTruthSettings, TrainSettings
 from ..train import LatentSet, train
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import draw_rows, inference_delta, training_levers
+from .common import draw_rows, inference_delta, phantom_truths, training_levers
 
 log = logging.getLogger("ldbench")
 
@@ -51,6 +55,24 @@ def _pairs(pairs_csv: Path, split: str) -> pd.DataFrame:
     if rows.empty:
         raise LdbenchError(f"{pairs_csv}: no longitudinal pairs in split {split!r}; the ageing task needs subjects with two or more visits")
     return rows
+
+
+def clean_truths(truth: GroundTruthSettings | None, pairs: pd.DataFrame) -> np.ndarray | None:
+    """Phantoms: each pair's earlier scan re-rendered at the later visit's age and diagnosis (same anatomy,
+    same scan); None for real data."""
+    if truth is None:
+        return None
+    missing = {"visit_young", "diagnosis_old"} - set(pairs.columns)
+    if missing:
+        raise LdbenchError(f"the pair table lacks {sorted(missing)} (written by an older ldbench); re-run preprocess")
+    changes = [{"age": float(r["age_old"]), "diagnosis": str(r["diagnosis_old"])} for r in pairs.to_dict("records")]
+    found = phantom_truths(truth, get_kind(truth.phantom.kind), pairs["subject"], pairs["visit_young"], pairs["image_young"], changes)
+    return np.stack([gt.truth for gt in found])
+
+
+def _to(reference: np.ndarray, out: np.ndarray, lpips, suffix: str) -> dict[str, float]:
+    return {f"ssim_to_{suffix}": ssim(reference, out), f"psnr_to_{suffix}": psnr(reference, out), f"l1_to_{suffix}": l1_distance(reference, out),
+            f"lpips_to_{suffix}": lpips(reference, out) if lpips else float("nan")}
 
 
 def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json: Path | None, pairs_csv: Path,
@@ -88,14 +110,14 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         "reconstruction": to_gray_uint8(reconstruct(components, sources, settings.sampling_batch_size)),
     }
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
+    clean = clean_truths(settings.ground_truth, rows)
     lpips = lpips_or_none(settings.lpips_backbone)
     per_image = pd.DataFrame([{
         "variant": variant, "image_young": rows["image_young"][i], "image_old": rows["image_old"][i], "subject": str(rows["subject"][i]),
         "years": float(rows["age_old"][i] - rows["age_young"][i]), "ld": ld, "delta": delta,
-        "ssim_to_truth": ssim(truth_u8[i], out[i]), "psnr_to_truth": psnr(truth_u8[i], out[i]),
-        "l1_to_truth": l1_distance(truth_u8[i], out[i]),
-        "lpips_to_truth": lpips(truth_u8[i], out[i]) if lpips else float("nan"),
-        "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
+        **_to(truth_u8[i], out[i], lpips, "truth"), "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
+        **(_to(clean[i], out[i], lpips, "clean_truth") if clean is not None else {}),
+        **({"l1_source_to_clean_truth": l1_distance(clean[i], source_u8[i])} if clean is not None else {}),
     } for variant, out in outputs.items() for i in range(len(rows))])
     edited = outputs["edit"]
     summary = {
@@ -104,10 +126,13 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
         "sampling_steps": settings.sampling_steps, "inference_shift": settings.inference_shift, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
         "seed": settings.seed, "ground_truth": "the subject's later visit (real follow-up scan)",
+        "clean_truth": ("the earlier scan re-rendered by the phantom at the later visit's age and diagnosis; anatomy, scan and "
+                        "head position unchanged" if clean is not None else None),
         "lpips": lpips_status(lpips), "variants": list(outputs), "null_instruction": null_instruction("{modality}"),
     }
     with atomic_dir(Path(out_dir)) as tmp:
         write_csv(tmp / "per_image.csv", per_image)
         write_json(tmp / "summary.json", summary)
-        np.savez_compressed(tmp / "examples.npz", source=source_u8[:4], edit=edited[:4], truth=truth_u8[:4])
+        np.savez_compressed(tmp / "examples.npz", source=source_u8[:4], edit=edited[:4], truth=truth_u8[:4],
+                            **({"clean_truth": clean[:4]} if clean is not None else {}))
     return per_image

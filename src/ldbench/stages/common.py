@@ -13,8 +13,11 @@ from ..prompts import build_prompt
 from ..utils import LdbenchError, read_json
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ..kinds import DatasetKind, GroundTruth
     from ..models import Components
-    from ..settings import ClassifierTask, PerformanceSettings
+    from ..settings import ClassifierTask, GroundTruthSettings, PerformanceSettings
 
 REQUIRED_SLICE_COLUMNS = ("image", "subject", "age", "sex", "split", "prompt")
 
@@ -95,3 +98,23 @@ def draw_rows(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 def inference_delta(chosen_json: str | Path | None) -> float:
     """The δ a model samples at: its grid-searched δ (``chosen.json``) with LD, 0 without."""
     return float(read_json(chosen_json)["delta"]) if chosen_json else 0.0
+
+
+def phantom_truths(truth: GroundTruthSettings, kind: DatasetKind, subjects: Sequence, visits: Sequence, images: Sequence[str],
+                   changes: Sequence[Mapping]) -> list[GroundTruth]:
+    """Each stored phantom image re-rendered with its ``changes`` (:meth:`DatasetKind.rerender`), after checking
+    that the re-render of the image itself equals the stored file, so a truth never belongs to another image."""
+    from ..images import read_gray
+
+    specs = kind.phantom_specs(truth.phantom.arguments)
+    by_key = {(str(s), str(v)): spec for s, v, spec in zip(specs["subject"], specs["visit"], specs["spec"])}
+    truths = []
+    for subject, visit, image, change in zip(subjects, visits, images, changes, strict=True):
+        spec = by_key.get((str(subject), str(visit)))
+        if spec is None:
+            raise LdbenchError(f"no phantom spec for subject {subject} visit {visit}: was the phantom made with another config?")
+        gt = kind.rerender(spec, change, truth.image_size, truth.options)
+        if np.abs(read_gray(image).astype(int) - gt.factual.astype(int)).max() > 1:
+            raise LdbenchError(f"{image}: differs from its phantom re-render; the ground truth would not match")
+        truths.append(gt)
+    return truths

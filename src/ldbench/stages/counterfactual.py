@@ -40,14 +40,14 @@ import pandas as pd
 
 from ..classifier import load_classifier, predict
 from ..editing import EDITORS, edit, reconstruct
-from ..images import gray_uint8_to_unit, load_images, read_gray, save_png, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_images, save_png, to_gray_uint8
 from ..kinds import CounterfactualTask, DatasetKind, get_kind
 from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
 from ..models import read_metadata
 from ..seeds import derive_seed
 from ..settings import CounterfactualSettings, GroundTruthSettings
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
+from .common import draw_rows, inference_delta, inference_model, phantom_truths, prompts_for, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -59,20 +59,8 @@ def _ground_truth(truth: GroundTruthSettings | None, kind: DatasetKind, rows: pd
     """(true counterfactuals, changed-region masks) for phantom rows; empty lists for real data."""
     if truth is None:
         return [], []
-    specs = kind.phantom_specs(truth.phantom.arguments)
-    by_key = {(str(s), str(v)): spec for s, v, spec in zip(specs["subject"], specs["visit"], specs["spec"])}
-    truths, regions = [], []
-    for row in rows.itertuples():
-        spec = by_key.get((str(row.subject), str(row.visit)))
-        if spec is None:
-            raise LdbenchError(f"no phantom spec for subject {row.subject} visit {row.visit}: was the phantom made with another config?")
-        gt = kind.ground_truth(spec, task, truth.image_size, truth.options)
-        stored = read_gray(row.image)
-        if np.abs(stored.astype(int) - gt.factual.astype(int)).max() > 1:
-            raise LdbenchError(f"{row.image}: differs from its phantom re-render; the ground truth would not match")
-        truths.append(gt.truth)
-        regions.append(gt.region)
-    return truths, regions
+    found = phantom_truths(truth, kind, rows["subject"], rows["visit"], rows["image"], [task.truth] * len(rows))
+    return [gt.truth for gt in found], [gt.region for gt in found]
 
 
 def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: list, lpips, measure: Callable | None,
