@@ -39,6 +39,8 @@ LDS = ["noLD", "LD"]
 # the 2×2 of training drift × inference drift (table_ld_2x2): besides noLD at δ = 0 and LD at its
 # searched δ (Table 1's rows), LD sampled at δ = 0 and noLD at its own searched δ (inference-only LD)
 CROSSED = ["LD@zero", "noLD@searched"]
+# beyond the paper (drift.shape: channel): the LD model at the per-channel δ its search fitted
+CROSSED += ["LD@channel"] if config["drift"]["shape"] == "channel" else []
 CROSSED_METHODS = list(config["drift"]["ld_2x2"])
 # the δ ablation's second loss target: these methods are also fine-tuned as LD_<other target>
 ABLATION_LD = ablation_variant(config)
@@ -122,7 +124,7 @@ def samples_for_source(wildcards):
 
 def chosen_delta(method=None):
     """Input function: the searched δ a set is sampled at ({method} wildcard unless given): the LD
-    model's for LD, the noLD model's own for noLD@searched, none (δ = 0) for noLD and LD@zero.
+    model's for LD and LD@channel, the noLD model's own for noLD@searched, none (δ = 0) for noLD and LD@zero.
     """
 
     def inputs(wildcards):

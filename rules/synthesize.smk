@@ -1,5 +1,6 @@
 # Synthetic sets from every fine-tuned model: δ = 0 without LD, the searched δ with LD; for the
-# 2×2 also LD@zero (the LD model at δ = 0) and noLD@searched (the noLD model at its own searched δ).
+# 2×2 also LD@zero (the LD model at δ = 0) and noLD@searched (the noLD model at its own searched δ),
+# and with drift.shape channel LD@channel (the LD model at the per-channel δ its search fitted).
 
 
 rule synthesize:
@@ -22,6 +23,7 @@ rule synthesize:
         gpu=GPU_PER_JOB,
     params:
         settings=settings_of(SynthesizeSettings, "dataset"),
+        per_channel=lambda wildcards: wildcards.ld.partition("@")[2] == "channel",
         code=code_stamp("ldbench.stages.synthesize"),
     script:
         "../workflow_scripts/synthesize.py"

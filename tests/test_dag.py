@@ -14,13 +14,13 @@ def _job_counts(output: str) -> Counter:
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
-@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors", [
-    (None, 4, 0, 2),  # the default leaves out the loss-target ablation and Pix2Pix-Zero to stay within its time budget
-    ("configs/embedded_full.yaml", 4, 1, 3),
-    ("configs/smoke.yaml", 4, 1, 3),
-    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3),
+@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel", [
+    (None, 4, 0, 2, 0),  # the default leaves out the loss-target ablation, Pix2Pix-Zero and the per-channel δ to stay within its time budget
+    ("configs/embedded_full.yaml", 4, 1, 3, 1),
+    ("configs/smoke.yaml", 4, 1, 3, 1),
+    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1),
 ])
-def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors):
+def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel):
     workdir = prepare_workdir(tmp_path)
     (workdir / "with_lora.yaml").write_text(WITH_LORA)
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", *configfile.split()] if configfile else [])
@@ -32,8 +32,9 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["finetune"] == 2 * (2 * n_methods + n_ablation)
     # every LD model, Basic FT's noLD model (drift.ld_2x2: inference-only LD), the loss-target ablation's
     assert counts["drift_search"] == 2 * (n_methods + 1 + n_ablation)
-    # per dataset and method: noLD at δ = 0, LD at its δ (Table 1); for Basic FT also the 2×2's LD@zero and noLD@searched
-    assert counts["synthesize"] == counts["evaluate"] == 2 * (2 * n_methods + 2)
+    # per dataset and method: noLD at δ = 0, LD at its δ (Table 1); for Basic FT also the 2×2's LD@zero and noLD@searched,
+    # and with drift.shape channel LD@channel
+    assert counts["synthesize"] == counts["evaluate"] == 2 * (2 * n_methods + 2 + n_channel)
     assert counts["real_features"] == 2  # real test and pool features, and the real floor, once per dataset
     assert counts["train_evaluator"] == 2  # the evaluation-only feature network, once per dataset
     assert counts["train_classifier"] == 2 * (4 + 2 * n_methods)  # real, real 2× steps, mixed, real + all synthetic, each synthetic set

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
@@ -148,3 +149,21 @@ def test_model_variants_train_with_their_own_drift_and_loss_target():
     assert ablation_variant(flipped) == "LD_drifted_noise" and training_drift(flipped, "LD_drifted_noise") == (0.1, "drifted_noise")
     with pytest.raises(ValueError, match="model variant 'LD_noise': expected noLD, LD or LD_drifted_noise"):
         training_drift(flipped, "LD_noise")
+
+
+def test_per_channel_delta_fit_solves_each_channels_line_for_the_real_mean():
+    """drift.shape channel: channel means that move linearly with δ (each channel its own response, one not at
+    all) are brought onto the real means; beyond the grid the δ is clipped; a δ round-trips through files."""
+    grid = [-0.1, -0.05, 0.05, 0.1]  # no δ = 0 needed
+    slope, intercept = np.array([10.0, -4.0, 0.0, 2.0]), np.array([0.3, -0.2, 0.5, 0.0])
+    means = intercept + np.outer(grid, slope)
+    target = np.array([0.8, 0.0, 9.0, -1.0])
+    fitted = drift.fit_channel_delta(grid, means, target)
+    np.testing.assert_allclose(fitted, [0.05, -0.05, 0.0, -0.1], atol=1e-9)  # channel 3 wants −0.5: clipped to the grid
+    with pytest.raises(ValueError, match="2 distinct grid values"):
+        drift.fit_channel_delta([0.1, 0.1], means[:2], target)
+    delta = drift.as_delta(list(fitted))
+    assert delta.shape == (4, 1, 1)
+    cell = drift.delta_cell(delta)
+    assert drift.parse_delta(cell) == pytest.approx(list(fitted)) and drift.format_delta(cell) == "(+0.05, -0.05, +0, -0.1)"
+    assert drift.delta_cell(0.02) == 0.02 and drift.format_delta(0.02) == "+0.02" and drift.parse_delta(0.02) == 0.02

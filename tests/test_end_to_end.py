@@ -1,5 +1,6 @@
 """The whole DAG on configs/smoke.yaml, twice: a complete, finite Table 1 and byte-identical reruns."""
 
+import json
 import math
 import shutil
 
@@ -51,10 +52,14 @@ def test_every_stage_left_its_outputs_and_logs(smoke_runs):
     for png in ("results/paper/fig_metric_vs_n.png", "results/paper/fig_memorisation.png", "results/paper/fig2_delta_sweep.png", "results/paper/fig2_delta_sweep_base.png", "results/paper/fig3_latent_distributions.png", "results/paper/fig5_samples_per_method.png", "results/figures/data_brain.png", "results/figures/data_cxr.png"):
         assert (workdir / png).stat().st_size > 10_000, png
     chosen = pd.read_csv(workdir / "results/drift/brain/basic_ft/LD/grid.csv")
-    assert len(chosen) == 3 and chosen["score"].map(math.isfinite).all()
+    assert list(chosen["shape"]) == ["scalar"] * 3 + ["channel"] * 2 and chosen["score"].map(math.isfinite).all()  # drift.shape: channel
     ablation = pd.read_csv(workdir / "results/paper/table_delta_ablation.csv")
-    # dataset × (LD models + Basic FT's noLD model, drift.ld_2x2, + Basic FT with the other loss target) × δ
-    assert len(ablation) == 2 * (4 + 1 + 1) * 3
+    # dataset × (LD models + Basic FT's noLD model, drift.ld_2x2, + Basic FT with the other loss target) × (3 δ + 2 per-channel multiples)
+    assert len(ablation) == 2 * (4 + 1 + 1) * (3 + 2)
+    two_by_two = pd.read_csv(workdir / "results/paper/table_ld_2x2.csv")
+    assert list(two_by_two["cell"]) == ["noLD", "LD@zero", "noLD@searched", "LD", "LD@channel"] * 2
+    vector = json.loads(two_by_two.loc[two_by_two["cell"] == "LD@channel", "delta"].iloc[0].replace("'", '"'))
+    assert len(vector) == 4 and two_by_two["FID"].map(math.isfinite).all()
     by_method = ablation.groupby("method")["trained"].unique().map(sorted).to_dict()
     assert by_method.pop("Basic FT") == ["LD, ε (noise)", "LD, ε + δ (drifted_noise)", "no LD (trained without drift)"]
     assert all(list(trained) == ["LD, ε + δ (drifted_noise)"] for trained in by_method.values())

@@ -31,14 +31,15 @@ def _reference_generate(components, prompts, delta, mode, scheduler_name, steps,
     step_delta = {"per_step": delta, "initial": 0.0, "per_step_total": delta / steps}[mode]
     embed = PromptTable(components, prompts)
     z = initial_noise(len(prompts), latent_shape(components), seed)
-    z = z + delta if delta else z
+    per_channel = isinstance(delta, torch.Tensor)
+    z = z + delta if per_channel or delta else z
     context = torch.cat([embed.uncond.expand(len(prompts), -1, -1), embed.embeddings(prompts)])
     generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", 0))
     with torch.no_grad():
         for t in scheduler.timesteps:
             eps_uncond, eps_cond = components.unet(scheduler.scale_model_input(torch.cat([z, z]), t), t, context).sample.chunk(2)
             z = scheduler.step(eps_uncond + guidance_scale * (eps_cond - eps_uncond), t, z, generator=generator).prev_sample
-            z = z + step_delta if step_delta else z
+            z = z + step_delta if per_channel or step_delta else z
         return decode(components, z)
 
 
@@ -55,6 +56,25 @@ def test_every_sampling_path_is_the_drifted_reverse_process(tiny_components, sch
         assert torch.equal(ours, reference)
     else:
         torch.testing.assert_close(ours, reference, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("scheduler", ["ddim", "ddpm"])
+@pytest.mark.parametrize("mode", ["per_step", "initial", "per_step_total"])
+def test_a_per_channel_delta_takes_the_same_reverse_process(tiny_components, scheduler, mode):
+    """drift.shape channel: a (C, 1, 1) δ, alone or in a list beside a scalar (the δ search's batches), against the
+    process written out; a per-channel δ with every channel equal is bit-identical to the scalar δ."""
+    prompts = ["a brain MRI of a 70 year old female with Alzheimer's disease", "a brain MRI of a 60 year old male"]
+    kwargs = {"scheduler_name": scheduler, "steps": 4, "guidance_scale": 2.0, "seed": 5}
+    channels = tiny_components.unet.config.in_channels
+    vector = torch.linspace(-0.1, 0.1, channels).view(-1, 1, 1)
+    reference = _reference_generate(tiny_components, prompts, vector, mode, **kwargs)
+    alone = generate(tiny_components, prompts, delta=vector, batch_size=2, inference_shift=mode, **kwargs)
+    in_list = generate(tiny_components, prompts, delta=[0.05, vector], batch_size=3, inference_shift=mode, **kwargs)
+    torch.testing.assert_close(alone, reference, atol=1e-5, rtol=0)
+    torch.testing.assert_close(in_list[1], reference, atol=1e-5, rtol=0)
+    torch.testing.assert_close(in_list[0], generate(tiny_components, prompts, delta=0.05, batch_size=2, inference_shift=mode, **kwargs), atol=1e-5, rtol=0)
+    flat = generate(tiny_components, prompts, delta=torch.full((channels, 1, 1), 0.05), batch_size=2, inference_shift=mode, **kwargs)
+    assert torch.equal(flat, generate(tiny_components, prompts, delta=0.05, batch_size=2, inference_shift=mode, **kwargs))
 
 
 def test_initial_noise_is_independent_of_batching():

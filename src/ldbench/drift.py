@@ -27,15 +27,24 @@ z_T ~ N(δ, I) in every mode. :class:`DriftedScheduler` is the one drifted rever
 sampler and editor steps through it (Pix2Pix-Zero's pipeline through its scheduler subclasses,
 which add the same :func:`step_shift`). δ = 0 takes exactly the unmodified diffusers code path (no
 addition at all), so results are bit-identical to running without LD in every mode.
+
+Beyond the paper (its "future work": a drift *vector*): with ``drift.shape: channel`` the δ search
+also fits one δ per latent channel (:func:`fit_channel_delta`); a per-channel δ is a tensor of shape
+(C, 1, 1) and takes the same paths as a scalar one.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 
 from .variants import LOSS_TARGETS, LossTarget
 
-Delta = float | torch.Tensor  # a scalar, or one δ per batch element broadcastable to the latents
+Delta = float | torch.Tensor  # a scalar, one δ per latent channel (C, 1, 1), or one per batch element, broadcastable to the latents
+DRIFT_SHAPES = ("scalar", "channel")
 INFERENCE_SHIFTS = ("per_step", "initial", "per_step_total")
 #: what each ``drift.inference_shift`` does, for table notes (format with ``steps``)
 INFERENCE_SHIFT_TEXT = {
@@ -171,3 +180,59 @@ class DriftedScheduler:
 
 def _on(delta: Delta, device: torch.device) -> Delta:
     return delta.to(device) if isinstance(delta, torch.Tensor) else delta
+
+
+def fit_channel_delta(grid: Sequence[float], generated_means: np.ndarray, real_means: np.ndarray) -> np.ndarray:
+    """One δ per latent channel that moves the channel's mean onto the real data's.
+
+    ``generated_means`` (G, C): each channel's mean latent of the samples at each scalar δ of ``grid``
+    (identical noise); ``real_means`` (C,): the same for real images. Per channel a line m_c(δ) is
+    fitted over the grid and solved for m_c(δ_c) = real_c, so the fit needs no δ = 0 and takes the
+    mode's response (how far the output moves per unit δ: ~Nδ under ``per_step``) from the samples
+    themselves. Clipped to the grid's range; a channel that does not respond gets δ_c = 0.
+    """
+    x = np.asarray(grid, dtype=np.float64)
+    y = np.asarray(generated_means, dtype=np.float64)
+    target = np.asarray(real_means, dtype=np.float64)
+    if x.ndim != 1 or len(np.unique(x)) < 2 or y.shape != (len(x), len(target)):
+        raise ValueError(f"a per-channel fit needs ≥ 2 distinct grid values and (grid, channels) means, got grid {x.tolist()} and means {y.shape}")
+    slope, intercept = np.polyfit(x, y, 1)
+    responds = np.abs(slope) * np.ptp(x) > 1e-6 * (1.0 + np.abs(y).max())
+    delta = np.where(responds, (target - intercept) / np.where(responds, slope, 1.0), 0.0)
+    return np.clip(delta, x.min(), x.max())
+
+
+def as_delta(value: float | Sequence[float]) -> Delta:
+    """A δ read from a file: a number stays a number, a list becomes a per-channel (C, 1, 1) tensor."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return torch.tensor([float(v) for v in value], dtype=torch.float32).view(-1, 1, 1)
+    return float(value)
+
+
+def delta_record(delta: Delta) -> float | list[float]:
+    """δ for a JSON file or a table cell: a number, or the list of per-channel values."""
+    if isinstance(delta, torch.Tensor):
+        return [round(float(v), 6) for v in delta.flatten()]
+    return float(delta)
+
+
+def parse_delta(cell: float | str) -> float | list[float]:
+    """A δ cell of a CSV: a number, or the JSON list of a per-channel δ (see :func:`delta_cell`)."""
+    if isinstance(cell, str) and cell.strip().startswith("["):
+        return [float(v) for v in json.loads(cell)]
+    return float(cell)
+
+
+def delta_cell(delta: Delta) -> float | str:
+    """δ for a CSV cell: a number, or a per-channel δ as a JSON list."""
+    record = delta_record(delta)
+    return json.dumps(record) if isinstance(record, list) else record
+
+
+def format_delta(delta: float | str | Sequence[float]) -> str:
+    """"+0.01", or "(+0.012, -0.004, …)" for a per-channel δ (also from a CSV cell)."""
+    if isinstance(delta, str):
+        delta = parse_delta(delta)
+    if isinstance(delta, (list, tuple, np.ndarray)):
+        return "(" + ", ".join(f"{float(v):+.3g}" for v in delta) + ")"
+    return f"{float(delta):+g}"

@@ -31,7 +31,12 @@ def load_images(paths: Sequence[str | Path], size: int | None = None) -> torch.T
         if size is not None and pixels.shape != (size, size):
             pixels = np.asarray(Image.fromarray(pixels).resize((size, size), Image.BICUBIC))
         arrays.append(pixels)
-    gray = torch.from_numpy(np.stack(arrays)).float().div(127.5).sub(1.0)
+    return gray_uint8_to_model(np.stack(arrays))
+
+
+def gray_uint8_to_model(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W) uint8 grayscale → the model's input (N, 3, H, W) in [−1, 1], gray replicated to SD's three channels."""
+    gray = torch.from_numpy(np.asarray(images)).float().div(127.5).sub(1.0)
     return gray[:, None].expand(-1, 3, -1, -1).contiguous()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from .drift import Delta, DriftedScheduler, FastDDIM
+from .drift import Delta, DriftedScheduler, FastDDIM, delta_record, format_delta
 from .encoding import PromptTable
 from .models import Components
 from .seeds import derive_seed
@@ -104,7 +104,7 @@ def decode(components: Components, latents: torch.Tensor) -> torch.Tensor:
 def generate(
     components: Components,
     prompts: Sequence[str],
-    delta: float | Sequence[float],
+    delta: Delta | Sequence[Delta],
     seed: int,
     scheduler_name: str = "ddim",
     steps: int = 25,
@@ -115,6 +115,7 @@ def generate(
 ) -> torch.Tensor:
     """Images (N, 3, H, W) in [−1, 1] for ``prompts`` at drift δ; image i's noise depends on (seed, i) only.
 
+    δ is a number or a per-channel (C, 1, 1) tensor (``drift.shape: channel``).
     With a list of δ values the result is (len(δ), N, 3, H, W): every δ starts from the same noise.
     Under deterministic DDIM the δ values share batches (a δ grid costs one pass of large batches);
     DDPM's per-step noise is drawn per batch, so there each δ runs on its own to keep that noise
@@ -122,9 +123,9 @@ def generate(
     """
     scheduler = make_scheduler(components, scheduler_name)
     if isinstance(delta, (list, tuple)):
-        deltas = [float(d) for d in delta]
+        deltas = [d if isinstance(d, torch.Tensor) else float(d) for d in delta]
         if not FastDDIM.applies(scheduler):
-            return torch.stack([generate(components, prompts, d, seed, scheduler_name, steps, guidance_scale, batch_size, desc=f"{desc} δ={d:+.3f}",
+            return torch.stack([generate(components, prompts, d, seed, scheduler_name, steps, guidance_scale, batch_size, desc=f"{desc} δ={format_delta(delta_record(d))}",
                                          inference_shift=inference_shift) for d in deltas])
         return _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance_scale, batch_size, desc, inference_shift)
     embed = PromptTable(components, prompts)
@@ -134,7 +135,8 @@ def generate(
         batch = list(prompts[start : start + batch_size])
         noise = initial_noise(len(batch), shape, seed, offset=start)
         generator = torch.Generator().manual_seed(derive_seed(seed, "step_noise", start))
-        z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, float(delta), scheduler, steps, guidance_scale, generator,
+        z0 = denoise(components, noise, embed.embeddings(batch), embed.uncond, delta if isinstance(delta, torch.Tensor) else float(delta), scheduler,
+                     steps, guidance_scale, generator,
                      inference_shift=inference_shift)
         out.append(decode(components, z0))
     return torch.cat(out)
@@ -150,7 +152,10 @@ def _generate_grid(components, prompts, deltas, seed, scheduler, steps, guidance
     for start in progress(range(0, len(pairs), batch_size), desc=f"{desc} ({len(deltas)} δ values)"):
         batch = pairs[start : start + batch_size]
         index = [i for _, i in batch]
-        delta = torch.tensor([deltas[d] for d, _ in batch], dtype=noise.dtype).view(-1, 1, 1, 1)
+        if any(isinstance(d, torch.Tensor) for d in deltas):  # per-channel δ values: (batch, C, 1, 1)
+            delta = torch.stack([torch.as_tensor(deltas[d], dtype=noise.dtype).expand(shape[0], 1, 1) for d, _ in batch])
+        else:
+            delta = torch.tensor([deltas[d] for d, _ in batch], dtype=noise.dtype).view(-1, 1, 1, 1)
         z0 = denoise(components, noise[index], embed.embeddings([prompts[i] for i in index]), embed.uncond, delta, scheduler, steps, guidance_scale,
                      inference_shift=inference_shift)
         out.append(decode(components, z0))

@@ -346,6 +346,8 @@ class DriftSearchSettings(Settings):
     n_samples: int
     classifier_weight: float  # λ
     selection: str  # ℓ_in: "energy" | "paired_l1"
+    shape: str  # "scalar" | "channel": also fit one δ per latent channel
+    channel_scales: tuple[float, ...]  # the fitted per-channel δ is tried at these multiples
     sampling: Sampling
     seed: int
     performance: PerformanceSettings
@@ -355,6 +357,7 @@ class DriftSearchSettings(Settings):
         d = config["drift"]
         return cls(dataset=DatasetSettings.from_config(config, dataset), task=ClassifierTask.from_config(config, dataset),
                    grid=tuple(d["grid"][d["inference_shift"]]), n_samples=d["n_samples"], classifier_weight=d["lambda"], selection=d["selection"],
+                   shape=d["shape"], channel_scales=tuple(float(s) for s in d["channel_scales"]),
                    sampling=Sampling.from_config(config), seed=config["seed"], performance=PerformanceSettings.from_config(config))
 
 

@@ -45,9 +45,13 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
                                f"{chosen.get('train_delta')!r} and {chosen.get('sampling_steps')!r} (drift_search writes them; "
                                f"rerun it for results older than these fields)")
         trained = NO_DRIFT if not chosen["train_delta"] else f"LD, {LOSS_TARGET_NAMES[chosen['loss_target']]}"
+        grid = grid.assign(shape=grid.get("shape", "scalar"))  # files written before drift.shape: scalar rows only
+        scalar = grid["shape"] == "scalar"
+        channel_pick = (chosen.get("channel") or {}).get("scale")
+        picked = (scalar & (grid["delta"] == chosen["delta"])) | (~scalar & (grid.get("channel_scale") == channel_pick))
         frames.append(grid.assign(dataset=dataset, method=method_title(method), variant=ld, trained=trained,
                                   loss_target=LOSS_TARGET_NAMES[chosen["loss_target"]],
-                                  train_delta=float(chosen["train_delta"]), chosen=grid["delta"] == chosen["delta"],
+                                  train_delta=float(chosen["train_delta"]), chosen=picked,
                                   steps=int(chosen["sampling_steps"]), selection=chosen["selection"], shift=chosen["inference_shift"],
                                   **{"lambda": chosen["lambda"]}))
     if not frames:
@@ -56,8 +60,9 @@ def delta_ablation_frame(grids: Mapping[tuple[str, str, str], Path]) -> pd.DataF
     for column, what in (("steps", "sampling step counts"), ("selection", "selection scores"), ("shift", "inference shifts")):
         if frame[column].nunique() > 1:
             raise LdbenchError(f"δ grid searches used different {what} {sorted(frame[column].unique())}; their choices are not comparable")
-    table = frame[["dataset", "method", "variant", "trained", "loss_target", "train_delta", "delta", "energy", "paired_l1", "l_in", "l_out", "score",
-                   "fid_domain", "n", "chosen", "lambda"]]
+    extra = [c for c in ("channel_scale", "delta_channels") if c in frame]  # drift.shape: channel
+    table = frame[["dataset", "method", "variant", "trained", "loss_target", "train_delta", "shape", "delta", *extra, "energy", "paired_l1", "l_in",
+                   "l_out", "score", "fid_domain", "n", "chosen", "lambda"]]
     table.attrs["steps"] = int(frame["steps"].iloc[0])
     table.attrs["selection"] = frame["selection"].iloc[0]
     table.attrs["inference_shift"] = frame["shift"].iloc[0]
@@ -74,8 +79,14 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
     order = pd.Categorical(frame["trained"], categories=list(dict.fromkeys(frame.set_index("variant").loc[variants, "trained"])))
     shown = frame.assign(cell=frame.apply(cell, axis=1), trained=order)
     index = ["dataset", "method", "trained"]
-    wide = shown.pivot_table(index=index, columns="delta", values="cell", aggfunc="first", observed=True).reset_index()
-    wide.columns = ["dataset", "method", "fine-tuned"] + [f"δ = {d:+g}" for d in wide.columns[len(index):]]
+    # one column per scalar δ, then (drift.shape: channel) one per multiple of the fitted per-channel δ
+    channel = shown["shape"] == "channel"
+    labels = {d: f"δ = {d:+g}" for d in sorted(shown.loc[~channel, "delta"].unique())}
+    scales = {v: f"per-channel δ ×{v:g}" for v in sorted(shown.loc[channel, "channel_scale"].unique())} if channel.any() else {}
+    shown["column"] = [scales[r.channel_scale] if c else labels[r.delta] for r, c in zip(shown.itertuples(), channel)]
+    order = [*labels.values(), *scales.values()]
+    wide = shown.pivot_table(index=index, columns="column", values="cell", aggfunc="first", observed=True)[order].reset_index()
+    wide.columns = ["dataset", "method", "fine-tuned", *order]
     lam = float(frame["lambda"].iloc[0])
     train_deltas = ", ".join(f"{d:g}" for d in sorted(frame["train_delta"].unique()) if d)
     selection = frame.attrs["selection"]
@@ -89,4 +100,8 @@ def write_delta_ablation(frame: pd.DataFrame, stem: Path) -> None:
             f"(drift.inference_shift: {frame.attrs['inference_shift']}) {INFERENCE_SHIFT_TEXT[frame.attrs['inference_shift']].format(steps=frame.attrs['steps'])}. The LD models' loss target: what the denoiser regressed while "
             f"fine-tuning with LD, the noise actually added (ε + δ) or the plain noise (ε); the paper does not say which. "
             f"n = {int(frame['n'].iloc[0])} samples per δ.")
+    if channel.any():
+        note += (" Beyond the paper (drift.shape: channel): 'per-channel δ ×k' is k times the δ vector fitted per latent channel "
+                 "(a line per channel through the channel means of the scalar grid's samples, solved for the real validation slices' "
+                 "mean); * there marks the multiple the per-channel row of table_ld_2x2 uses (its values: delta_channels in the CSV).")
     write_table(stem, frame, wide.fillna("–"), "δ ablation: inference drift per model (noLD: inference-only LD)", note)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..drift import Delta, as_delta
 from ..prompts import build_prompt
 from ..utils import LdbenchError, read_json
 
@@ -95,9 +96,17 @@ def draw_rows(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return rows.iloc[idx].reset_index(drop=True)
 
 
-def inference_delta(chosen_json: str | Path | None) -> float:
-    """The δ a model samples at: its grid-searched δ (``chosen.json``) with LD, 0 without."""
-    return float(read_json(chosen_json)["delta"]) if chosen_json else 0.0
+def inference_delta(chosen_json: str | Path | None, per_channel: bool = False) -> Delta:
+    """The δ a model samples at: its grid-searched δ (``chosen.json``) with LD, 0 without; with
+    ``per_channel`` the per-channel δ the same search fitted (``drift.shape: channel``)."""
+    if not chosen_json:
+        return 0.0
+    chosen = read_json(chosen_json)
+    if not per_channel:
+        return float(chosen["delta"])
+    if not chosen.get("channel"):
+        raise LdbenchError(f"{chosen_json}: no per-channel δ (drift.shape was {chosen.get('shape', 'scalar')!r} when it was searched); re-run drift_search")
+    return as_delta(chosen["channel"]["delta"])
 
 
 def phantom_truths(truth: GroundTruthSettings, kind: DatasetKind, subjects: Sequence, visits: Sequence, images: Sequence[str],

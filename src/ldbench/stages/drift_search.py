@@ -26,7 +26,9 @@ import torch
 import torch.nn.functional as F
 
 from ..classifier import extract_features, load_classifier
-from ..images import gray_uint8_to_unit, load_classifier_inputs, read_grays, to_gray_uint8
+from ..drift import as_delta, delta_cell, delta_record, fit_channel_delta, format_delta, parse_delta
+from ..encoding import encode_images
+from ..images import gray_uint8_to_model, gray_uint8_to_unit, load_classifier_inputs, read_grays, to_gray_uint8
 from ..metrics import energy_distance, fid_from_features, l1_distance
 from ..models import read_metadata
 from ..sample import generate
@@ -58,29 +60,38 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
     test = split_rows(slices, "test")
     real_features = extract_features(classifier, load_classifier_inputs(test["image"]))
 
-    records, sweep = [], []
-    grid = list(settings.grid)
-    grid_images = generate(components, prompts, delta=grid, seed=derive_seed(settings.seed, "drift_search", "noise"), desc="δ grid", **settings.sampling.kwargs())
-    for delta, images in zip(grid, grid_images):
+    mask = ~torch.isnan(labels) & in_task
+    if settings.classifier_weight and not mask.any():
+        raise LdbenchError(f"drift.lambda > 0, but none of the {len(rows)} validation prompts belongs to the classification task")
+
+    def scored(images: torch.Tensor) -> dict:
+        """L(δ) and its terms for one δ's samples."""
         generated = to_gray_uint8(images)
-        sweep.append(generated)
         x = gray_uint8_to_unit(generated)
         with torch.no_grad():
             logits = classifier(x)
-        mask = ~torch.isnan(labels) & in_task
         l_out = float(F.binary_cross_entropy_with_logits(logits[mask], labels[mask])) if mask.any() else float("nan")
         distances = {"paired_l1": l1_distance(generated, real), "energy": energy_distance(generated, real)}
-        if settings.classifier_weight and not mask.any():
-            raise LdbenchError(f"drift.lambda > 0, but none of the {len(rows)} validation prompts belongs to the classification task")
         l_in = distances[settings.selection]
         score = settings.classifier_weight * l_out + l_in if settings.classifier_weight else l_in
-        fid = fid_from_features(real_features, extract_features(classifier, x))
-        records.append({"delta": float(delta), **distances, "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid, "n": len(prompts)})
-        log.info("δ=%+.3f  paired L1=%.4f  energy=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, distances["paired_l1"],
-                 distances["energy"], l_out, score, fid)
+        return {**distances, "l_in": l_in, "l_out": l_out, "score": score, "fid_domain": fid_from_features(real_features, extract_features(classifier, x)),
+                "n": len(prompts)}
 
+    records, sweep = [], []
+    grid = list(settings.grid)
+    noise_seed = derive_seed(settings.seed, "drift_search", "noise")
+    grid_images = generate(components, prompts, delta=grid, seed=noise_seed, desc="δ grid", **settings.sampling.kwargs())
+    for delta, images in zip(grid, grid_images):
+        sweep.append(to_gray_uint8(images))
+        records.append({"shape": "scalar", "delta": float(delta), "channel_scale": float("nan"), **scored(images)})
+        r = records[-1]
+        log.info("δ=%+.3f  paired L1=%.4f  energy=%.4f  ℓ_o=%.4f  L=%.4f  FID(domain)=%.2f", delta, r["paired_l1"], r["energy"], r["l_out"], r["score"], r["fid_domain"])
+    channel = None
+    if settings.shape == "channel":
+        channel = _fit_channel(components, settings, grid, sweep, real, prompts, noise_seed, scored, records)
     table = pd.DataFrame(records)
-    best = table.loc[table["score"].idxmin()]
+    scalar = table[table["shape"] == "scalar"]
+    best = scalar.loc[scalar["score"].idxmin()]
     chosen = {
         "delta": float(best["delta"]), "score": float(best["score"]), "lambda": settings.classifier_weight,
         "selection": settings.selection, "criterion": f"L(δ) = λ·BCE(real-data classifier, prompt labels) + {SELECTION_TEXT[settings.selection]}",
@@ -89,9 +100,34 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
         "inference_shift": settings.sampling.inference_shift,
         # what the model was fine-tuned with, for the δ ablation's rows
         "model": str(model_dir), "train_delta": meta["train_delta"], "loss_target": meta["training"]["loss_target"],
+        "shape": settings.shape, "channel": channel,
     }
     write_csv(out_csv, table)
     write_json(out_json, chosen)
     with atomic_path(out_sweep, suffix=".npz") as tmp:
         np.savez_compressed(tmp, images=np.stack(sweep), deltas=np.asarray(grid, dtype=np.float64), real=real)
-    log.info("chosen δ = %+.3f", chosen["delta"])
+    log.info("chosen δ = %+.3f%s", chosen["delta"], f"; per-channel δ = {format_delta(channel['delta'])}" if channel else "")
+
+
+def _fit_channel(components, settings: DriftSearchSettings, grid: list[float], sweep: list[np.ndarray], real: np.ndarray, prompts: list[str],
+                 noise_seed: int, scored, records: list[dict]) -> dict:
+    """``drift.shape: channel``: one δ per latent channel, from the channel means of the grid's samples against the real
+    validation slices' (both through the VAE encoder, :func:`ldbench.drift.fit_channel_delta`), then the multiple
+    of it (``drift.channel_scales``) with the lowest L(δ), scored on the same prompts and noise as the scalar grid."""
+    def channel_means(gray: np.ndarray) -> np.ndarray:  # the saved 8-bit images, real and generated alike
+        return encode_images(components, gray_uint8_to_model(gray), desc="encode")[0].mean(dim=(0, 2, 3)).numpy()
+
+    generated_means, real_means = np.stack([channel_means(images) for images in sweep]), channel_means(real)
+    fitted = fit_channel_delta(grid, generated_means, real_means)
+    candidates = [as_delta([scale * v for v in fitted]) for scale in settings.channel_scales]
+    images = generate(components, prompts, delta=candidates, seed=noise_seed, desc="per-channel δ", **settings.sampling.kwargs())
+    start = len(records)
+    for scale, delta, samples in zip(settings.channel_scales, candidates, images):
+        records.append({"shape": "channel", "delta": float("nan"), "channel_scale": float(scale), "delta_channels": delta_cell(delta), **scored(samples)})
+        log.info("per-channel δ=%s (×%g)  energy=%.4f  L=%.4f", format_delta(delta_record(delta)), scale, records[-1]["energy"], records[-1]["score"])
+    best = min(records[start:], key=lambda r: r["score"])
+    return {"delta": parse_delta(best["delta_channels"]), "scale": best["channel_scale"], "score": best["score"],
+            "fitted": delta_record(as_delta(list(fitted))), "real_channel_means": real_means.round(6).tolist(),
+            "criterion": "per latent channel, a line through the channel means of the scalar grid's samples solved for the real validation "
+                         "slices' mean (VAE encoder, scaled latents), clipped to the grid's range; then the multiple in drift.channel_scales "
+                         "with the lowest L(δ)"}

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier import extract_features
+from ..drift import parse_delta
 from ..evaluator import DESCRIPTION as EVALUATOR_DESCRIPTION
 from ..evaluator import load_evaluator, save_evaluator, train_evaluator
 from ..images import load_classifier_inputs, read_grays
@@ -192,7 +193,7 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     save_features(out_npz, extractor.description, generated=fake_f)
     result = {
         **fid_kid(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
-        "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": float(fake["delta"].iloc[0]),
+        "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": parse_delta(fake["delta"].iloc[0]),
         **_inference_drift(fake, samples_csv),
         **provenance(settings, extractor.description, extractor.resize),
     }

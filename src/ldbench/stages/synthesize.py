@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..drift import delta_cell, delta_record, format_delta
 from ..images import save_png, to_gray_uint8
 from ..models import read_metadata
 from ..sample import generate
@@ -34,13 +35,15 @@ def synthesis_rows(train: pd.DataFrame, settings: SynthesizeSettings) -> pd.Data
     return draw_rows(train, settings.n_images, derive_seed(settings.seed, "synthesize", "prompts"))
 
 
-def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path) -> None:
-    delta = inference_delta(chosen_json)
+def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path,
+               per_channel: bool = False) -> None:
+    """A sample set at the model's δ (``per_channel``: the per-channel δ its search fitted, ``drift.shape: channel``)."""
+    delta = inference_delta(chosen_json, per_channel)
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
     rows = synthesis_rows(split_rows(read_slices(slices_csv), "train"), settings)
     prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
-    log.info("%d samples at δ=%+.3f, e.g. %r", len(prompts), delta, prompts[0])
+    log.info("%d samples at δ=%s, e.g. %r", len(prompts), format_delta(delta_record(delta)), prompts[0])
     images = to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise"), **settings.sampling.kwargs()))
 
     out_dir = Path(out_dir)
@@ -51,7 +54,7 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
             save_png(tmp / "images" / name, pixels)
         table.insert(0, "image", [str(out_dir / "images" / n) for n in names])
         table.insert(1, "prompt", prompts)
-        table["delta"] = delta
+        table["delta"] = delta_cell(delta)
         table["inference_shift"] = settings.sampling.inference_shift
         table["sampling_steps"] = settings.sampling.steps
         table["source_subject"] = table.pop("subject")
