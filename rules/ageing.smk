@@ -1,5 +1,30 @@
 # The ageing task with ground truth: InstructPix2Pix trained on longitudinal pairs (earlier →
-# later visit) from the editing model without and with LD, scored against the real follow-up.
+# later visit) from the editing model without and with LD, scored against the real follow-up;
+# the years each edit adds are read by an age regressor trained on the real training split.
+
+
+rule train_age_regressor:
+    input:
+        slices="results/data/{dataset}/slices.csv",
+    output:
+        model="results/age_regressor/{dataset}/model.pt",
+        validation="results/age_regressor/{dataset}/validation.json",
+    log:
+        "results/logs/train_age_regressor/{dataset}.log",
+    benchmark:
+        "results/benchmarks/train_age_regressor/{dataset}.tsv"
+    conda:
+        "../envs/ldbench-gpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=GPU_PER_JOB,
+    params:
+        settings=settings_of(AgeRegressorSettings),
+        code=code_stamp("ldbench.stages.age_regressor"),
+    script:
+        "../workflow_scripts/train_age_regressor.py"
 
 
 rule ageing:
@@ -7,6 +32,8 @@ rule ageing:
         model=f"results/models/{{dataset}}/{CF['method']}/{{ld}}",
         chosen=chosen_delta(CF["method"]),
         pairs="results/data/{dataset}/pairs.csv",
+        age_regressor="results/age_regressor/{dataset}/model.pt",
+        age_regressor_validation="results/age_regressor/{dataset}/validation.json",
     output:
         directory("results/ageing/{dataset}/{ld}"),
     log:

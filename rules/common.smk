@@ -9,6 +9,7 @@ from ldbench.config import validate_config
 from ldbench.gpus import visible_gpus
 from ldbench.settings import (
     AgeingSettings,
+    AgeRegressorSettings,
     BaseSweepSettings,
     ClassImagesSettings,
     ClassifySettings,

@@ -42,6 +42,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
     assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
+    assert counts["train_age_regressor"] == 1  # reads the years each brain ageing edit adds
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
     assert counts["fig1_counterfactuals"] == 1  # one figure per editor
@@ -113,7 +114,7 @@ def test_slurm_profile_resources(tmp_path):
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
     for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "base_delta_sweep", "train_evaluator", "synthesize", "train_classifier",
-                 "counterfactual", "trajectories", "ageing"):
+                 "counterfactual", "trajectories", "ageing", "train_age_regressor"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)

@@ -103,6 +103,10 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
     assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
+    # the years each output adds, read by the age regressor: the edit asks for the pair's gap, the controls for none
+    assert (ageing.loc[ageing["variant"] == "edit", "years_asked"] >= 1).all() and (ageing.loc[ageing["variant"] != "edit", "years_asked"] == 0).all()
+    assert ageing["age_gain_pred"].map(math.isfinite).all() and ageing["age_gain_follow_up"].map(math.isfinite).all()
+    assert "years read" in (smoke_runs[0] / "results/paper/table_ageing.md").read_text()
     # the clean truth (earlier scan re-rendered at the later age) differs from it by the ageing alone: less than the follow-up
     assert (ageing["l1_source_to_clean_truth"] > 0).all() and (ageing["l1_source_to_clean_truth"] < ageing["l1_source_to_truth"]).all()
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_clean_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()

@@ -14,6 +14,7 @@ with stage(snakemake, AgeingSettings) as settings:
     i = snakemake.input
     ageing(
         settings, snakemake.wildcards.dataset,
-        model_dir=i.model, chosen_json=i.chosen[0] if i.chosen else None, pairs_csv=i.pairs,
+        model_dir=i.model, chosen_json=i.chosen[0] if i.chosen else None, pairs_csv=i.pairs, age_regressor=i.age_regressor,
+        age_regressor_validation=i.age_regressor_validation,
         work_dir=snakemake.params.work_dir, out_dir=snakemake.output[0],
     )

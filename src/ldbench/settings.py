@@ -523,6 +523,23 @@ class CounterfactualSettings(Settings):
 
 
 @dataclass(frozen=True)
+class AgeRegressorSettings(Settings):
+    """``train_age_regressor``: the network that reads an ageing edit's years (``ageing.age_regressor``, ``ldbench.age_regressor``)."""
+
+    arch: str
+    width: int
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> AgeRegressorSettings:
+        r = config["ageing"]["age_regressor"]
+        return cls(arch=r["arch"], width=r["width"], epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=config["seed"])
+
+
+@dataclass(frozen=True)
 class AgeingSettings(Settings):
     """``ageing``: InstructPix2Pix trained on longitudinal pairs and its edits of test pairs."""
 

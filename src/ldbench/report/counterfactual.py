@@ -320,7 +320,10 @@ def _edit_gain_cell(per_image: pd.DataFrame, score: str, key: str, n_boot: int, 
     return {f"gain_{score}{'' if k == 'gain' else '_' + k.removeprefix('gain_')}": v for k, v in gain.items()}, _gain_cell(gain)
 
 
-AGEING_GAIN = ("l1_to_truth", "ssim_to_truth")
+#: the years an output adds, read by the age regressor (ldbench.age_regressor)
+AGEING_YEARS = {"years_asked": "years asked", "age_gain_pred": "years read", "age_gain_error": "|read − asked|↓",
+                "age_gain_follow_up": "years read on follow-up"}
+AGEING_GAIN = ("l1_to_truth", "ssim_to_truth", "age_gain_pred")
 AGEING_CLEAN_GAIN = ("l1_to_clean_truth", "ssim_to_clean_truth")
 
 
@@ -332,9 +335,9 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         summary, per_image = _read_result(folder, "ageing")
         summaries.append(summary)
         clean = summary.get("clean_truth") is not None
-        means = {**AGEING_MEANS, **(AGEING_CLEAN_MEANS if clean else {})}
+        means = {**AGEING_MEANS, **(AGEING_CLEAN_MEANS if clean else {}), **{c: label for c, label in AGEING_YEARS.items() if c in per_image}}
         gains, cells = {}, {}
-        for score in AGEING_GAIN + (AGEING_CLEAN_GAIN if clean else ()):
+        for score in [g for g in AGEING_GAIN if g in per_image] + list(AGEING_CLEAN_GAIN if clean else ()):
             columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}", n_boot, seed)
             gains.update(columns)
         for variant, group in per_image.groupby("variant", sort=False):
@@ -353,10 +356,10 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
     shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["follow-up gap (years)"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
-    labels = {**AGEING_MEANS, **AGEING_CLEAN_MEANS}
+    labels = {**AGEING_MEANS, **AGEING_CLEAN_MEANS, **AGEING_YEARS}
     for column, label in labels.items():
         if column in frame:
-            digits = 2 if column.startswith("psnr") else 3
+            digits = 2 if column.startswith("psnr") else 1 if column in AGEING_YEARS else 3
             shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
     for score in AGEING_GAIN + AGEING_CLEAN_GAIN:
         if f"shown_{score}" in frame:
@@ -374,5 +377,14 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
             f"the SD over {n_boot} bootstrap resamples of test subjects, small-sample corrected], verdict read off the interval. "
             f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "
             f"{some['sampling_steps']} DDIM steps, text guidance {some['text_guidance']}, image guidance {some['image_guidance']}. "
-            f"LPIPS: {some['lpips']}.")
+            f"LPIPS: {some['lpips']}."
+            + (f" {_years_note(some['age_regressor_validation'])}" if "age_regressor_validation" in some else ""))
     write_table(stem, frame, shown, caption, note)
+
+
+def _years_note(validation: Mapping) -> str:
+    return ("Years read: the age regressor's predicted age of the output minus that of the earlier scan (the regressor is trained on "
+            f"the real training split and used for nothing else; on the real test split its error is {validation['test_mae_years']:.1f} years, "
+            f"{validation['test_mae_years_training_mean']:.1f} for always predicting the training mean, r = {validation['test_pearson_r']:.2f}, "
+            f"n = {validation['n_test']}); years asked: the instruction's (0 for the controls); 'years read on follow-up': the same "
+            "reading on the real follow-up scan, what the regressor sees in these subjects' real ageing.")

@@ -10,7 +10,10 @@ L1 of leaving the earlier scan unedited. The follow-up is another scan (its own 
 field, noise and head position), so on the phantoms the edit is also compared with the *clean
 truth*: the earlier scan re-rendered at the follow-up's age and diagnosis with everything else,
 the scan included, unchanged. The same scores are given to two controls: the null edit (the same
-noise, "make the … 0 years older") and the VAE reconstruction of the earlier scan.
+noise, "make the … 0 years older") and the VAE reconstruction of the earlier scan. How many years
+each output adds is read by the age regressor (``ldbench.age_regressor``, trained on the real
+training split): its predicted age of the output minus that of the earlier scan, against the
+years asked for (0 for the controls), beside the gain it reads on the real follow-up.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..age_regressor import AgeRegressor, load_age_regressor, predict_age
 from ..editing import INSTRUCT_EDITOR, instruct_edit, reconstruct
 from ..encoding import encode_images
-from ..images import load_images, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_images, to_gray_uint8
 from ..kinds import get_kind
 from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
@@ -32,14 +36,19 @@ from ..runtime import compute_device
 from ..seeds import derive_seed
 from ..settings import AgeingSettings, GroundTruthSettings, TrainSettings
 from ..train import LatentSet, train
-from ..utils import LdbenchError, atomic_dir, write_csv, write_json
+from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
 from .common import draw_rows, inference_delta, phantom_truths, training_levers
 
 log = logging.getLogger("ldbench")
 
 
+def years_asked(row) -> int:
+    """The whole years an instruction asks for: the pair's age gap, rounded, at least 1."""
+    return max(1, int(round(float(row["age_old"]) - float(row["age_young"]))))
+
+
 def instruction(row, modality: str) -> str:
-    years = max(1, int(round(float(row["age_old"]) - float(row["age_young"]))))
+    years = years_asked(row)
     return f"make the {modality} {years} year{'s' if years > 1 else ''} older"
 
 
@@ -75,8 +84,25 @@ def _to(reference: np.ndarray, out: np.ndarray, lpips, suffix: str) -> dict[str,
             f"lpips_to_{suffix}": lpips(reference, out) if lpips else float("nan")}
 
 
-def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json: Path | None, pairs_csv: Path,
-           work_dir: Path, out_dir: Path) -> pd.DataFrame:
+def predicted_years(regressor: AgeRegressor, source_u8: np.ndarray, outputs: dict[str, np.ndarray], follow_up_u8: np.ndarray,
+                    asked: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """Per variant: the regressor's age of the source and the output, the gain it reads, the years asked for
+    (the edit: the instruction's; the controls: 0) and the absolute error; and the gain it reads on the real
+    follow-up (what the same regressor sees in real ageing of these subjects)."""
+    def age(u8: np.ndarray) -> np.ndarray:
+        return predict_age(regressor, gray_uint8_to_unit(u8))
+
+    source, follow_up = age(source_u8), age(follow_up_u8)
+    found = {}
+    for variant, out in outputs.items():
+        gain = age(out) - source
+        found[variant] = {"age_pred_source": source, "age_pred_output": source + gain, "age_gain_pred": gain, "years_asked": asked[variant],
+                          "age_gain_error": np.abs(gain - asked[variant]), "age_gain_follow_up": follow_up - source}
+    return found
+
+
+def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json: Path | None, pairs_csv: Path, age_regressor: Path,
+           age_regressor_validation: Path, work_dir: Path, out_dir: Path) -> pd.DataFrame:
     modality, ld = settings.modality, settings.variant
     train_pairs = _pairs(pairs_csv, "train")
     test_pairs = _pairs(pairs_csv, "test")
@@ -110,6 +136,9 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         "reconstruction": to_gray_uint8(reconstruct(components, sources, settings.sampling_batch_size)),
     }
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
+    asked = np.array([years_asked(r) for r in rows.to_dict("records")], dtype=np.float64)
+    years = predicted_years(load_age_regressor(age_regressor), source_u8, outputs, truth_u8,
+                            {variant: asked if variant == "edit" else np.zeros_like(asked) for variant in outputs})
     clean = clean_truths(settings.ground_truth, rows)
     lpips = lpips_or_none(settings.lpips_backbone)
     per_image = pd.DataFrame([{
@@ -118,6 +147,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         **_to(truth_u8[i], out[i], lpips, "truth"), "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
         **(_to(clean[i], out[i], lpips, "clean_truth") if clean is not None else {}),
         **({"l1_source_to_clean_truth": l1_distance(clean[i], source_u8[i])} if clean is not None else {}),
+        **{name: float(values[i]) for name, values in years[variant].items()},
     } for variant, out in outputs.items() for i in range(len(rows))])
     edited = outputs["edit"]
     summary = {
@@ -129,6 +159,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         "clean_truth": ("the earlier scan re-rendered by the phantom at the later visit's age and diagnosis; anatomy, scan and "
                         "head position unchanged" if clean is not None else None),
         "lpips": lpips_status(lpips), "variants": list(outputs), "null_instruction": null_instruction("{modality}"),
+        "age_regressor": str(age_regressor), "age_regressor_validation": read_json(age_regressor_validation),
     }
     with atomic_dir(Path(out_dir)) as tmp:
         write_csv(tmp / "per_image.csv", per_image)
