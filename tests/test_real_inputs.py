@@ -100,3 +100,21 @@ def test_a_stage_summary_reaches_the_terminal_as_well_as_the_rule_log(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert "[preprocess] WARNING 3 of 10 inputs dropped" in proc.stderr and "detail only" not in proc.stderr
     assert "3 of 10 inputs dropped" in log.read_text() and "detail only in the log" in log.read_text()
+
+
+def test_a_stage_without_torch_does_not_import_it(tmp_path):
+    """make_phantoms runs beside the warm worker's start: importing torch there cost it seconds."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys, types
+        from ldbench.workflow import stage
+        job = types.SimpleNamespace(log=[{str(tmp_path / "rule.log")!r}], resources={{}}, threads=1, wildcards={{}}, rule="make_phantoms", params=None)
+        with stage(job, uses_torch=False):
+            from ldbench.stages.data import make_phantoms  # the stage's own imports
+        open({str(tmp_path / "imported")!r}, "w").write(str("torch" in sys.modules))  # stdout goes to the rule log
+    """)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert (tmp_path / "imported").read_text() == "False"

@@ -10,5 +10,5 @@ from ldbench.settings import PhantomSettings
 from ldbench.stages.data import make_phantoms
 from ldbench.workflow import stage
 
-with stage(snakemake, PhantomSettings) as settings:
+with stage(snakemake, PhantomSettings, uses_torch=False) as settings:
     make_phantoms(settings, snakemake.output[0])

@@ -108,13 +108,14 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a rerun with the same config draws the same numbers."""
+def seed_everything(seed: int, torch: bool = True) -> None:
+    """Seed Python, NumPy and (unless ``torch=False``) torch so a rerun with the same config draws the same numbers."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    import torch
+    if torch:
+        import torch as torch_module
 
-    torch.manual_seed(seed)
+        torch_module.manual_seed(seed)
 
 
 def torch_generator(seed: int, device: str = "cpu"):

@@ -40,11 +40,14 @@ def _to_terminal(stream, rule: str) -> None:
 
 
 @contextlib.contextmanager
-def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]:
+def stage(snakemake, settings_type: type[S] | None = None, *, uses_torch: bool = True) -> Iterator[S | None]:
     """Run a stage inside a rule: log to the rule's ``log:``, use its threads and its own GPU
     (on a workstation, see ``ldbench.gpus``), seed, and yield the rule's typed settings, rebuilt
     from ``params.settings`` (what ``rules/common.smk`` built from the config).
 
+    ``uses_torch=False`` (a stage that never imports torch, such as ``make_phantoms``) skips torch's
+    thread, determinism and seed setup, so the job does not pay torch's import (seconds when the
+    warm worker is importing it beside the job).
     A user-facing problem (LdbenchError) ends the job with its message and no traceback.
     """
     terminal = os.fdopen(os.dup(2), "w", buffering=1)  # the job's own stderr: Snakemake's terminal
@@ -54,9 +57,10 @@ def stage(snakemake, settings_type: type[S] | None = None) -> Iterator[S | None]
     _to_terminal(terminal, snakemake.rule)
     if int(snakemake.resources.get("gpu", 0) or 0) > 0 and "SLURM_JOB_ID" not in os.environ:
         claim_gpus(int(snakemake.resources.get("gpu")))  # before anything starts CUDA
-    configure_torch(snakemake.threads)
+    if uses_torch:
+        configure_torch(snakemake.threads)
     settings = settings_type.from_params(snakemake.params.settings) if settings_type is not None else None
-    seed_everything(derive_seed(getattr(settings, "seed", 0), snakemake.rule, "global"))
+    seed_everything(derive_seed(getattr(settings, "seed", 0), snakemake.rule, "global"), torch=uses_torch)
     wildcards = dict(snakemake.wildcards.items())
     log.info("rule %s %s", snakemake.rule, wildcards or "")
     try:
