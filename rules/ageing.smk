@@ -35,11 +35,11 @@ rule ageing:
         age_regressor="results/age_regressor/{dataset}/model.pt",
         age_regressor_validation="results/age_regressor/{dataset}/validation.json",
     output:
-        directory("results/ageing/{dataset}/{ld}"),
+        directory("results/ageing/{dataset}/{ld}/{encoding}"),
     log:
-        "results/logs/ageing/{dataset}/{ld}.log",
+        "results/logs/ageing/{dataset}/{ld}/{encoding}.log",
     benchmark:
-        "results/benchmarks/ageing/{dataset}/{ld}.tsv"
+        "results/benchmarks/ageing/{dataset}/{ld}/{encoding}.tsv"
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -48,8 +48,8 @@ rule ageing:
         runtime=240,
         gpu=GPU_PER_JOB,
     params:
-        settings=settings_of(AgeingSettings, "dataset", "ld"),
-        work_dir="results/checkpoints/ageing/{dataset}/{ld}",
+        settings=settings_of(AgeingSettings, "dataset", "ld", "encoding"),
+        work_dir="results/checkpoints/ageing/{dataset}/{ld}/{encoding}",
         code=code_stamp("ldbench.stages.ageing"),
     script:
         "../workflow_scripts/ageing.py"

@@ -80,6 +80,7 @@ wildcard_constraints:
     method="|".join(METHODS),
     ld="|".join(["noLD", *ld_variants(config), *CROSSED]),
     editor="|".join(CF["editors"]),
+    encoding="|".join(AGEING["encodings"]),
     source="real|real-2x|((real|mixed)\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
 
@@ -168,7 +169,12 @@ DRIFT_KEYS = (
 CROSSED_KEYS = [(d, m, ld) for d in DATASETS for m in CROSSED_METHODS for ld in CROSSED]
 SAMPLE_KEYS = FID_KID_KEYS
 COUNTERFACTUAL_KEYS = [(d, editor) for d in DATASETS for editor in CF["editors"]]
-AGEING_KEYS = [(d, ld) for d in AGEING["datasets"] for ld in LDS]
+AGEING_KEYS = [
+    (d, ld, enc)
+    for d in AGEING["datasets"]
+    for ld in LDS
+    for enc in AGEING["encodings"]
+]
 
 
 def fid_kid_files(keys=None):
@@ -221,7 +227,7 @@ def edit_realism_files():
 
 
 def ageing_dirs():
-    return [f"results/ageing/{d}/{ld}" for d, ld in AGEING_KEYS]
+    return [f"results/ageing/{d}/{ld}/{enc}" for d, ld, enc in AGEING_KEYS]
 
 
 def model_pair(method=None):

@@ -14,13 +14,14 @@ def _job_counts(output: str) -> Counter:
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
-@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel", [
-    (None, 4, 0, 2, 0),  # the default leaves out the loss-target ablation, Pix2Pix-Zero and the per-channel δ to stay within its time budget
-    ("configs/embedded_full.yaml", 4, 1, 3, 1),
-    ("configs/smoke.yaml", 4, 1, 3, 1),
-    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1),
+@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings", [
+    # the default leaves out the loss-target ablation, Pix2Pix-Zero, the per-channel δ and two of the ageing wordings, for its time budget
+    (None, 4, 0, 2, 0, 1),
+    ("configs/embedded_full.yaml", 4, 1, 3, 1, 3),
+    ("configs/smoke.yaml", 4, 1, 3, 1, 2),
+    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1, 2),
 ])
-def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel):
+def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings):
     workdir = prepare_workdir(tmp_path)
     (workdir / "with_lora.yaml").write_text(WITH_LORA)
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", *configfile.split()] if configfile else [])
@@ -41,7 +42,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["counterfactual"] == counts["edit_realism"] == 2 * n_editors  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
-    assert counts["ageing"] == 2  # InstructPix2Pix on brain pairs, without and with LD
+    assert counts["ageing"] == 2 * n_encodings  # InstructPix2Pix on brain pairs, without and with LD, per wording of the years
     assert counts["train_age_regressor"] == 1  # reads the years each brain ageing edit adds
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1

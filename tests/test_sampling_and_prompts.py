@@ -101,3 +101,20 @@ def test_prompts_carry_the_attributes_the_paper_varies():
     assert build_prompt(ignored, "cxr", "chest x-ray").endswith("with pleural effusion")
     with pytest.raises(ValueError, match="sex"):
         build_prompt({"age": 30, "sex": "unknown", "diagnosis": "CN"}, "brain", "brain MRI")
+
+
+def test_ageing_instructions_state_the_years_as_a_number_a_word_or_a_bin():
+    from ldbench.stages.ageing import instruction, null_instruction, years_asked, years_phrase
+    from ldbench.utils import LdbenchError
+
+    pair = {"age_young": 71.2, "age_old": 74.4}  # a 3.2-year gap: 3 years asked
+    assert years_asked(pair) == 3 and years_asked({"age_young": 70.0, "age_old": 70.3}) == 1  # never 0: the null edit asks for that
+    assert instruction(pair, "brain MRI", "number") == "make the brain MRI 3 years older"
+    assert instruction(pair, "brain MRI", "word") == "make the brain MRI three years older"
+    assert instruction(pair, "brain MRI", "bin") == "make the brain MRI 3 to 4 years older"
+    assert [years_phrase(y, "bin") for y in (1, 2, 5, 9, 10, 25)] == ["1 to 2 years"] * 2 + ["5 to 9 years"] * 2 + ["10 or more years"] * 2
+    assert years_phrase(1, "word") == "one year" and years_phrase(1, "number") == "1 year" and years_phrase(23, "word") == "23 years"
+    assert {null_instruction("brain MRI", e) for e in ("number", "word", "bin")} == {
+        "make the brain MRI 0 years older", "make the brain MRI zero years older"}
+    with pytest.raises(LdbenchError, match="ageing.encodings"):
+        years_phrase(3, "roman")

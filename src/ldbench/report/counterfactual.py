@@ -331,17 +331,18 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     """The ageing table: InstructPix2Pix without and with LD against the real follow-up scans, each beside its
     null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit."""
     rows, summaries = [], []
-    for (dataset, ld), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD")):
+    order = {encoding: i for i, encoding in enumerate(("bin", "word", "number"))}  # the paper's row order
+    for (dataset, ld, encoding), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD", order[item[0][2]])):
         summary, per_image = _read_result(folder, "ageing")
         summaries.append(summary)
         clean = summary.get("clean_truth") is not None
         means = {**AGEING_MEANS, **(AGEING_CLEAN_MEANS if clean else {}), **{c: label for c, label in AGEING_YEARS.items() if c in per_image}}
         gains, cells = {}, {}
         for score in [g for g in AGEING_GAIN if g in per_image] + list(AGEING_CLEAN_GAIN if clean else ()):
-            columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}", n_boot, seed)
+            columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}/{encoding}", n_boot, seed)
             gains.update(columns)
         for variant, group in per_image.groupby("variant", sort=False):
-            row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "variant": variant, "delta": summary["delta"],
+            row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "years as": encoding, "variant": variant, "delta": summary["delta"],
                    "n": len(group), "years_mean": float(group["years"].mean()), "lpips": summary["lpips"]}
             row.update({c: float(group[c].astype(float).mean()) for c in means})
             row.update(gains if variant == "edit" else {})
@@ -352,7 +353,7 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         write_table(stem, pd.DataFrame(), pd.DataFrame({"ageing": ["not run (ageing.datasets is empty)"]}), caption, "")
         return
     frame = pd.DataFrame(rows)
-    shown = frame[["dataset", "editor", "variant", "n"]].copy()
+    shown = frame[["dataset", "editor", "years as", "variant", "n"]].copy()
     shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
     shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["follow-up gap (years)"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
@@ -365,8 +366,10 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         if f"shown_{score}" in frame:
             shown[f"Δ {labels[score]} vs null edit"] = frame.pop(f"shown_{score}").fillna("")
     some = summaries[0]
-    trained_with = "; ".join(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries)
-    note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' and compared with the same "
+    trained_with = "; ".join(dict.fromkeys(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries))
+    note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' ('years as': a number, '3 years'; a "
+            "word, 'three years'; or a bin of the gap, '3 to 4 years', bins 1–2, 3–4, 5–9, 10 or more, our reading of the paper's "
+            "unpublished bins; one InstructPix2Pix training each) and compared with the same "
             "subject's later visit (the real follow-up), another scan with its own contrast, bias field, noise and head position. "
             "On phantoms, '… clean' columns compare with the clean truth instead: the earlier scan re-rendered at the later "
             "visit's age and diagnosis, scan and position unchanged, so only the ageing differs. "

@@ -47,15 +47,37 @@ def years_asked(row) -> int:
     return max(1, int(round(float(row["age_old"]) - float(row["age_young"]))))
 
 
-def instruction(row, modality: str) -> str:
-    years = years_asked(row)
-    return f"make the {modality} {years} year{'s' if years > 1 else ''} older"
+#: ``ageing.encodings``: how an instruction states the years (the paper's three rows: a bin, a word, a number)
+ENCODINGS = ("bin", "word", "number")
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+          "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+#: the bins of the years gap (our reading; the paper does not publish its bins)
+YEAR_BINS = ((0, 0), (1, 2), (3, 4), (5, 9))
 
 
-def null_instruction(modality: str) -> str:
+def years_phrase(years: int, encoding: str) -> str:
+    """``years`` as the instruction states it: "3 years", "three years", "3 to 4 years" (bins 1–2, 3–4, 5–9, 10 or more)."""
+    if encoding == "number":
+        return f"{years} year{'s' if years != 1 else ''}"
+    if encoding == "word":
+        word = _WORDS[years] if years < len(_WORDS) else str(years)
+        return f"{word} year{'s' if years != 1 else ''}"
+    if encoding == "bin":
+        for low, high in YEAR_BINS:
+            if low <= years <= high:
+                return f"{low} years" if low == high else f"{low} to {high} years"
+        return f"{YEAR_BINS[-1][1] + 1} or more years"
+    raise LdbenchError(f"ageing.encodings: unknown encoding {encoding!r}; expected one of {list(ENCODINGS)}")
+
+
+def instruction(row, modality: str, encoding: str = "number") -> str:
+    return f"make the {modality} {years_phrase(years_asked(row), encoding)} older"
+
+
+def null_instruction(modality: str, encoding: str = "number") -> str:
     """The ageing editor's null edit: its instruction with no change asked. Training never shows 0 years
-    (:func:`instruction` rounds up to 1), so this asks for no change without having taught it."""
-    return f"make the {modality} 0 years older"
+    (:func:`years_asked` rounds up to 1), so this asks for no change without having taught it."""
+    return f"make the {modality} {years_phrase(0, encoding)} older"
 
 
 def _pairs(pairs_csv: Path, split: str) -> pd.DataFrame:
@@ -111,12 +133,12 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
 
     young, _ = encode_images(components, load_images(train_pairs["image_young"]), desc="encode earlier visits")
     old_mean, old_std = encode_images(components, load_images(train_pairs["image_old"]), desc="encode later visits")
-    data = LatentSet(old_mean, old_std, [instruction(r, modality) for r in train_pairs.to_dict("records")], source=young)
+    data = LatentSet(old_mean, old_std, [instruction(r, modality, settings.encoding) for r in train_pairs.to_dict("records")], source=young)
     train_settings = TrainSettings(steps=settings.steps, batch_size=settings.batch_size, lr=settings.lr, seed=derive_seed(settings.seed, "ageing", "train"),
                                    delta=settings.delta, loss_target=settings.loss_target,
                                    mixed_precision=settings.training.mixed_precision, checkpoint_every=settings.training.checkpoint_every,
                                    **training_levers(settings.training.performance))
-    log.info("InstructPix2Pix on %d training pairs (%s), e.g. %r", len(data), ld, data.prompts[0])
+    log.info("InstructPix2Pix on %d training pairs (%s, years as a %s), e.g. %r", len(data), ld, settings.encoding, data.prompts[0])
     summary_train = train(components, strategy, data, train_settings, work_dir)
 
     delta = inference_delta(chosen_json)
@@ -131,8 +153,8 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
                                            batch_size=settings.sampling_batch_size, inference_shift=settings.inference_shift, desc=desc))
 
     outputs = {  # the edit and its controls: the same noise asked for 0 years, and the VAE alone
-        "edit": edit([instruction(r, modality) for r in rows.to_dict("records")], "ageing"),
-        "null edit": edit([null_instruction(modality)] * len(rows), "ageing null"),
+        "edit": edit([instruction(r, modality, settings.encoding) for r in rows.to_dict("records")], "ageing"),
+        "null edit": edit([null_instruction(modality, settings.encoding)] * len(rows), "ageing null"),
         "reconstruction": to_gray_uint8(reconstruct(components, sources, settings.sampling_batch_size)),
     }
     source_u8, truth_u8 = to_gray_uint8(sources), to_gray_uint8(load_images(rows["image_old"]))
@@ -153,12 +175,13 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     summary = {
         "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
         "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": train_settings.steps, "lr": train_settings.lr,
-        "final_loss": summary_train["final_loss"], "instruction": "make the {modality} {years} years older (years rounded)",
+        "final_loss": summary_train["final_loss"], "encoding": settings.encoding,
+        "instruction": instruction({"age_young": 0, "age_old": 3}, "{modality}", settings.encoding) + " (years: the pair's gap, rounded, at least 1)",
         "sampling_steps": settings.sampling_steps, "inference_shift": settings.inference_shift, "text_guidance": settings.text_guidance, "image_guidance": settings.image_guidance,
         "seed": settings.seed, "ground_truth": "the subject's later visit (real follow-up scan)",
         "clean_truth": ("the earlier scan re-rendered by the phantom at the later visit's age and diagnosis; anatomy, scan and "
                         "head position unchanged" if clean is not None else None),
-        "lpips": lpips_status(lpips), "variants": list(outputs), "null_instruction": null_instruction("{modality}"),
+        "lpips": lpips_status(lpips), "variants": list(outputs), "null_instruction": null_instruction("{modality}", settings.encoding),
         "age_regressor": str(age_regressor), "age_regressor_validation": read_json(age_regressor_validation),
     }
     with atomic_dir(Path(out_dir)) as tmp:
