@@ -1,5 +1,5 @@
 # The ageing task with ground truth: InstructPix2Pix trained on longitudinal pairs (earlier →
-# later visit) from the editing model without and with LD, scored against the real follow-up;
+# later visit) from each of ageing.methods' models without and with LD, scored against the real follow-up;
 # the years each edit adds are read by an age regressor trained on the real training split.
 
 
@@ -29,17 +29,17 @@ rule train_age_regressor:
 
 rule ageing:
     input:
-        model=f"results/models/{{dataset}}/{CF['method']}/{{ld}}",
-        chosen=chosen_delta(CF["method"]),
+        model="results/models/{dataset}/{method}/{ld}",
+        chosen=chosen_delta(),
         pairs="results/data/{dataset}/pairs.csv",
         age_regressor="results/age_regressor/{dataset}/model.pt",
         age_regressor_validation="results/age_regressor/{dataset}/validation.json",
     output:
-        directory("results/ageing/{dataset}/{ld}/{encoding}"),
+        directory("results/ageing/{dataset}/{method}/{ld}/{encoding}"),
     log:
-        "results/logs/ageing/{dataset}/{ld}/{encoding}.log",
+        "results/logs/ageing/{dataset}/{method}/{ld}/{encoding}.log",
     benchmark:
-        "results/benchmarks/ageing/{dataset}/{ld}/{encoding}.tsv"
+        "results/benchmarks/ageing/{dataset}/{method}/{ld}/{encoding}.tsv"
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -48,8 +48,8 @@ rule ageing:
         runtime=240,
         gpu=GPU_PER_JOB,
     params:
-        settings=settings_of(AgeingSettings, "dataset", "ld", "encoding"),
-        work_dir="results/checkpoints/ageing/{dataset}/{ld}/{encoding}",
+        settings=settings_of(AgeingSettings, "dataset", "method", "ld", "encoding"),
+        work_dir="results/checkpoints/ageing/{dataset}/{method}/{ld}/{encoding}",
         code=code_stamp("ldbench.stages.ageing"),
     script:
         "../workflow_scripts/ageing.py"

@@ -170,8 +170,9 @@ CROSSED_KEYS = [(d, m, ld) for d in DATASETS for m in CROSSED_METHODS for ld in 
 SAMPLE_KEYS = FID_KID_KEYS
 COUNTERFACTUAL_KEYS = [(d, editor) for d in DATASETS for editor in CF["editors"]]
 AGEING_KEYS = [
-    (d, ld, enc)
+    (d, m, ld, enc)
     for d in AGEING["datasets"]
+    for m in AGEING["methods"]
     for ld in LDS
     for enc in AGEING["encodings"]
 ]
@@ -227,7 +228,7 @@ def edit_realism_files():
 
 
 def ageing_dirs():
-    return [f"results/ageing/{d}/{ld}/{enc}" for d, ld, enc in AGEING_KEYS]
+    return [f"results/ageing/{d}/{m}/{ld}/{enc}" for d, m, ld, enc in AGEING_KEYS]
 
 
 def model_pair(method=None):

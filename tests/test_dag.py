@@ -42,7 +42,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["counterfactual"] == counts["edit_realism"] == 2 * n_editors  # dataset × editor (each job: without and with LD)
     assert counts["trajectories"] == 2  # Fig. 3, per dataset
     assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
-    assert counts["ageing"] == 2 * n_encodings  # InstructPix2Pix on brain pairs, without and with LD, per wording of the years
+    assert counts["ageing"] == 2 * n_encodings  # InstructPix2Pix on brain pairs from Basic FT, without and with LD, per wording of the years
     assert counts["train_age_regressor"] == 1  # reads the years each brain ageing edit adds
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
@@ -143,3 +143,19 @@ def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path)
         return {path for line in inputs[rule] for path in re.findall(r"results/classifiers/[^, ]+", line)}
 
     assert classifiers("counterfactual") and not classifiers("counterfactual") & classifiers("drift_search")
+
+
+def test_ageing_runs_per_model_and_wording_and_refuses_an_untrained_model(tmp_path):
+    """ageing.methods × {noLD, LD} × ageing.encodings trainings, each from its own fine-tuned model."""
+    workdir = prepare_workdir(tmp_path)
+    (workdir / "ageing.yaml").write_text("ageing: {methods: [basic_ft, custom_diffusion], encodings: [bin, word, number]}\n")
+    out = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "ageing.yaml").stdout
+    assert _job_counts(out)["ageing"] == 2 * 2 * 3
+    for method in ("basic_ft", "custom_diffusion"):
+        for encoding in ("bin", "word", "number"):
+            assert f"results/ageing/brain/{method}/LD/{encoding}" in out
+    block = out.split("output: results/ageing/brain/custom_diffusion/LD/number")[0].rsplit("rule ageing:", 1)[1]
+    assert "results/models/brain/custom_diffusion/LD" in block and "results/drift/brain/custom_diffusion/LD/chosen.json" in block
+    (workdir / "ageing.yaml").write_text("finetune: {methods: [basic_ft, dreambooth]}\nageing: {methods: [custom_diffusion]}\n")
+    bad = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "ageing.yaml", check=False)
+    assert bad.returncode != 0 and "ageing.methods: ['custom_diffusion'] are not in finetune.methods" in bad.stdout + bad.stderr

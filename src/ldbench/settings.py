@@ -544,6 +544,7 @@ class AgeingSettings(Settings):
     """``ageing``: InstructPix2Pix trained on longitudinal pairs and its edits of test pairs."""
 
     modality: str
+    method: str  # the fine-tuned model InstructPix2Pix starts from (ageing.methods)
     variant: str
     encoding: str  # how the instruction states the years (ageing.encodings)
     steps: int
@@ -563,10 +564,10 @@ class AgeingSettings(Settings):
     training: Training
 
     @classmethod
-    def from_config(cls, config: Mapping, dataset: str, ld: str, encoding: str) -> AgeingSettings:
+    def from_config(cls, config: Mapping, dataset: str, method: str, ld: str, encoding: str) -> AgeingSettings:
         a = config["ageing"]
         delta, loss_target = training_drift(config, ld)
-        return cls(modality=config["datasets"][dataset]["modality"], variant=ld, encoding=encoding, steps=a["steps"], batch_size=a["batch_size"], lr=a["lr"],
+        return cls(modality=config["datasets"][dataset]["modality"], method=method, variant=ld, encoding=encoding, steps=a["steps"], batch_size=a["batch_size"], lr=a["lr"],
                    n_images=a["n_images"], text_guidance=a["text_guidance"], image_guidance=a["image_guidance"], delta=delta,
                    loss_target=loss_target, sampling_steps=config["sampling"]["steps"], sampling_batch_size=config["sampling"]["batch_size"],
                    inference_shift=config["drift"]["inference_shift"], lpips_backbone=config["metrics"]["lpips_backbone"],

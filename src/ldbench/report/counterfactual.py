@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..auc import paired_mean_difference
+from ..methods import method_title
 from ..metrics import Interval
 from ..seeds import derive_seed
 from ..utils import LdbenchError, read_json
@@ -332,17 +333,19 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
     null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit."""
     rows, summaries = [], []
     order = {encoding: i for i, encoding in enumerate(("bin", "word", "number"))}  # the paper's row order
-    for (dataset, ld, encoding), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1] == "LD", order[item[0][2]])):
+    for (dataset, method, ld, encoding), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] == "LD",
+                                                                                             order[item[0][3]])):
         summary, per_image = _read_result(folder, "ageing")
         summaries.append(summary)
         clean = summary.get("clean_truth") is not None
         means = {**AGEING_MEANS, **(AGEING_CLEAN_MEANS if clean else {}), **{c: label for c, label in AGEING_YEARS.items() if c in per_image}}
         gains, cells = {}, {}
         for score in [g for g in AGEING_GAIN if g in per_image] + list(AGEING_CLEAN_GAIN if clean else ()):
-            columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{ld}/{encoding}", n_boot, seed)
+            columns, cells[score] = _edit_gain_cell(per_image, score, f"{dataset}/{method}/{ld}/{encoding}", n_boot, seed)
             gains.update(columns)
         for variant, group in per_image.groupby("variant", sort=False):
-            row = {"dataset": dataset, "editor": summary["editor"], "LD": ld == "LD", "years as": encoding, "variant": variant, "delta": summary["delta"],
+            row = {"dataset": dataset, "editor": summary["editor"], "model": method_title(method), "LD": ld == "LD", "years as": encoding,
+                   "variant": variant, "delta": summary["delta"],
                    "n": len(group), "years_mean": float(group["years"].mean()), "lpips": summary["lpips"]}
             row.update({c: float(group[c].astype(float).mean()) for c in means})
             row.update(gains if variant == "edit" else {})
@@ -353,9 +356,9 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         write_table(stem, pd.DataFrame(), pd.DataFrame({"ageing": ["not run (ageing.datasets is empty)"]}), caption, "")
         return
     frame = pd.DataFrame(rows)
-    shown = frame[["dataset", "editor", "years as", "variant", "n"]].copy()
-    shown.insert(2, "LD", np.where(frame["LD"], "yes", "no"))
-    shown.insert(3, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
+    shown = frame[["dataset", "editor", "model", "years as", "variant", "n"]].copy()
+    shown.insert(3, "LD", np.where(frame["LD"], "yes", "no"))
+    shown.insert(4, "δ", frame["delta"].map(lambda d: f"{d:+g}"))
     shown["follow-up gap (years)"] = frame["years_mean"].map(lambda y: f"{y:.1f}")
     labels = {**AGEING_MEANS, **AGEING_CLEAN_MEANS, **AGEING_YEARS}
     for column, label in labels.items():
@@ -366,7 +369,8 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         if f"shown_{score}" in frame:
             shown[f"Δ {labels[score]} vs null edit"] = frame.pop(f"shown_{score}").fillna("")
     some = summaries[0]
-    trained_with = "; ".join(dict.fromkeys(f"{s['ld']}: trained at δ = {s['delta_train']:g}, sampled at δ = {s['delta']:+g}" for s in summaries))
+    trained_with = "; ".join(dict.fromkeys(f"{method_title(s['method'])} {s['ld']}: trained at δ = {s['delta_train']:g}, "
+                                           f"sampled at δ = {s['delta']:+g}" for s in summaries))
     note = ("Earlier visit edited with the instruction 'make the <modality> <years> years older' ('years as': a number, '3 years'; a "
             "word, 'three years'; or a bin of the gap, '3 to 4 years', bins 1–2, 3–4, 5–9, 10 or more, our reading of the paper's "
             "unpublished bins; one InstructPix2Pix training each) and compared with the same "
@@ -378,7 +382,7 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
             "'0 years' is asked, not taught) and the reconstruction (VAE encode → "
             "decode of the earlier scan). Δ vs null edit: mean over pairs of (edit − null edit), [95 % interval: ± t(subjects − 1) × "
             f"the SD over {n_boot} bootstrap resamples of test subjects, small-sample corrected], verdict read off the interval. "
-            f"InstructPix2Pix fine-tuned for {some['steps']} steps from the editing model ({trained_with}), sampled with "
+            f"InstructPix2Pix fine-tuned for {some['steps']} steps from the model in 'model' ({trained_with}), sampled with "
             f"{some['sampling_steps']} DDIM steps, text guidance {some['text_guidance']}, image guidance {some['image_guidance']}. "
             f"LPIPS: {some['lpips']}."
             + (f" {_years_note(some['age_regressor_validation'])}" if "age_regressor_validation" in some else ""))

@@ -1,7 +1,7 @@
 """Stage ``ageing``: InstructPix2Pix trained on longitudinal pairs, scored against the real follow-up.
 
-The paper's ageing task with ground truth: an InstructPix2Pix model is fine-tuned from the
-``counterfactual.method`` model (without LD, or with LD: drifted forward process at
+The paper's ageing task with ground truth: an InstructPix2Pix model is fine-tuned from an
+``ageing.methods`` model (without LD, or with LD: drifted forward process at
 ``drift.train_delta``, sampling at the LD model's searched δ) on the training split's (earlier →
 later visit) pairs of the same subject, with the age difference in the instruction as a number
 (the paper's best wording). On the test split's pairs the earlier scan is edited and compared
@@ -173,7 +173,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     } for variant, out in outputs.items() for i in range(len(rows))])
     edited = outputs["edit"]
     summary = {
-        "dataset": dataset, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
+        "dataset": dataset, "method": settings.method, "ld": ld, "editor": INSTRUCT_EDITOR, "base": str(model_dir), "delta_train": train_settings.delta, "delta": delta,
         "train_pairs": len(train_pairs), "test_pairs": len(rows), "steps": train_settings.steps, "lr": train_settings.lr,
         "final_loss": summary_train["final_loss"], "encoding": settings.encoding,
         "instruction": instruction({"age_young": 0, "age_old": 3}, "{modality}", settings.encoding) + " (years: the pair's gap, rounded, at least 1)",
