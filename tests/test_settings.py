@@ -23,7 +23,9 @@ BUILDERS = {
     "synthesize": lambda c: S.SynthesizeSettings.from_config(c, "cxr"),
     "evaluate": S.EvaluateSettings.from_config,
     "counterfactual": lambda c: S.CounterfactualSettings.from_config(c, "brain", "sdedit"),
-    "ageing": lambda c: S.AgeingSettings.from_config(c, "brain", "LD"),
+    "ageing": lambda c: S.AgeingSettings.from_config(c, "brain", "basic_ft", "LD", "word"),
+    "train_age_regressor": S.AgeRegressorSettings.from_config,
+    "edit_realism": lambda c: S.EditRealismSettings.from_config(c, "cxr", "sdedit"),
     "trajectories": lambda c: S.TrajectoriesSettings.from_config(c, "cxr"),
     "figure": lambda c: S.FigureSettings.from_config(c, "delta_sweep"),
 }
