@@ -18,8 +18,8 @@ def _job_counts(output: str) -> Counter:
     # the default leaves out the loss-target ablation, Pix2Pix-Zero, the per-channel δ and two of the ageing wordings, for its time budget
     (None, 4, 0, 2, 0, 1),
     ("configs/embedded_full.yaml", 4, 1, 3, 1, 3),
-    ("configs/smoke.yaml", 4, 1, 3, 1, 2),
-    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1, 2),
+    ("configs/smoke.yaml", 4, 1, 3, 1, 1),
+    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1, 1),
 ])
 def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings):
     workdir = prepare_workdir(tmp_path)

@@ -99,9 +99,9 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     same_n = scored[scored["variant"] != "real floor"].groupby(["dataset", "editor", "task"])["n"].nunique()
     assert (same_n == 1).all()  # the edits and their controls of a task are scored at one n
     ageing = pd.read_csv(smoke_runs[0] / "results/paper/table_ageing.csv")
-    assert list(ageing["LD"]) == [False] * 6 + [True] * 6 and ageing["ssim_to_truth"].between(-1, 1).all()
-    assert list(ageing["years as"]) == (["bin"] * 3 + ["number"] * 3) * 2  # smoke: two of the three wordings, the paper's order
-    assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 4
+    assert list(ageing["LD"]) == [False] * 3 + [True] * 3 and ageing["ssim_to_truth"].between(-1, 1).all()
+    assert list(ageing["years as"]) == ["bin"] * 6 and list(ageing["model"]) == ["Basic FT"] * 6
+    assert list(ageing["variant"]) == ["edit", "null edit", "reconstruction"] * 2
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
     assert (ageing["l1_source_to_truth"] > 0).all()  # the follow-up differs from the earlier scan
     # the years each output adds, read by the age regressor: the edit asks for the pair's gap, the controls for none

@@ -51,6 +51,8 @@ PRELOAD = (
     "ldbench.report.comparison",
     "ldbench.report.ablation",
 )
+#: work done once in the server so that every forked job inherits it (module, function)
+PRELOAD_CALLS = (("ldbench.data.phantoms.brain", "warm_template"),)
 #: lazily imported classes (diffusers and transformers load them on first attribute access)
 PRELOAD_ATTRIBUTES = {
     "diffusers": ("AutoencoderKL", "UNet2DConditionModel", "DDPMScheduler", "DDIMScheduler", "DDIMInverseScheduler",
@@ -287,6 +289,8 @@ def serve(path: Path) -> None:
     for module, names in PRELOAD_ATTRIBUTES.items():
         for name in names:
             getattr(importlib.import_module(module), name)
+    for module, name in PRELOAD_CALLS:
+        getattr(importlib.import_module(module), name)()
     if path.exists():
         path.unlink()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

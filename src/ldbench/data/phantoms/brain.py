@@ -234,6 +234,13 @@ def _template(voxel_mm: float) -> _Template:
     return _Template(voxel_mm)
 
 
+def warm_template() -> None:
+    """Build the template at the default voxel size now (a few seconds): the warm worker calls this once, so
+    the jobs it forks (counterfactual and ageing ground truths re-render phantoms) inherit it instead of each
+    building its own."""
+    _template(float(BrainVisitSpec.voxel_mm))
+
+
 # --------------------------------------------------------------------------------------------
 # subject anatomy (cached: all visits of a subject share it)
 
