@@ -2,9 +2,9 @@
 
 import _ldbench_src  # noqa: F401 (this workflow's library first on sys.path)
 
-from ldbench.worker import warm_start
+from ldbench.worker import start_in_background
 
-warm_start(snakemake, __file__)  # a warm worker may take the job here; then the imports below never run
+start_in_background()  # no torch here: this job runs in its own process while the warm worker starts (or finishes starting)
 
 from pathlib import Path
 
@@ -12,6 +12,6 @@ from ldbench.settings import PreprocessSettings
 from ldbench.stages.data import preprocess
 from ldbench.workflow import stage
 
-with stage(snakemake, PreprocessSettings) as settings:
+with stage(snakemake, PreprocessSettings, uses_torch=False) as settings:
     out = snakemake.output
     preprocess(settings, raw_root=Path(snakemake.params.raw_root), out_dir=Path(out.slices).parent, overview_png=Path(out.overview))
