@@ -196,7 +196,7 @@ def realism_frame(files: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, 
         about = about or result
         gains = {(g["task"], g["ld"]): g for g in result["gain_over_null_edit"]}
         for entry in result["sets"]:
-            row = {"dataset": dataset, "editor": editor, **{k: v for k, v in entry.items() if not k.endswith("_ci95")}}
+            row = {"dataset": dataset, "editor": result.get("editor_name", editor), **{k: v for k, v in entry.items() if not k.endswith("_ci95")}}
             for name in ("fid", "kid"):
                 row[f"{name}_low"], row[f"{name}_high"] = entry.get(f"{name}_ci95", (np.nan, np.nan))
             gain = gains.get((entry["task"], entry["ld"])) if entry["variant"] == "edit" else None

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..editing import EDITORS
 from ..kinds import get_kind
 from ..seeds import derive_seed
 from ..settings import EditRealismSettings
@@ -102,7 +103,7 @@ def edit_realism(settings: EditRealismSettings, per_image_csv: Path, slices_csv:
                      task_name, ld, *(by_variant.get(v, {}).get("fid", float("nan")) for v in ("edit", "null edit", SOURCE, FLOOR)), n,
                      len(reference_rows))
     result = {
-        "dataset": settings.dataset.name, "editor": settings.editor, "sets": sets, "gain_over_null_edit": gains,
+        "dataset": settings.dataset.name, "editor": settings.editor, "editor_name": EDITORS[settings.editor], "sets": sets, "gain_over_null_edit": gains,
         "reference": "real test-split images of the task's target class (the kind's target_query)",
         "real_floor": "n real target-class images from the train + val splits, drawn without replacement, disjoint from the reference",
         "pairing": ("edit minus null edit on the same reference features; index-paired sets (same source image, seed and noise per "
