@@ -11,7 +11,6 @@ error of always predicting the training mean, so a reader knows how far to trust
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .classifier import _batches, build
+from .classifier import build, fit, read_network, restored, save_network
 from .settings import AgeRegressorSettings
-from .utils import LdbenchError, atomic_path, progress
+from .utils import LdbenchError
 
 
 class AgeRegressor(nn.Module):
@@ -51,13 +50,7 @@ def train_age_regressor(images: torch.Tensor, ages: np.ndarray, settings: AgeReg
     target = (torch.from_numpy(ages).float() - model.age_mean) / model.age_std
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
     steps = settings.epochs * max(1, len(images) // settings.batch_size)
-    model.train()
-    for idx in progress(_batches(len(images), settings.batch_size, steps, torch.Generator().manual_seed(seed)), total=steps, desc="age regressor"):
-        loss = F.mse_loss(model(images[idx]), target[idx])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    model.eval()
+    fit(model, optimizer, lambda idx: F.mse_loss(model(images[idx]), target[idx]), len(images), settings.batch_size, steps, seed, "age regressor")
     return model
 
 
@@ -70,17 +63,10 @@ def predict_age(model: AgeRegressor, images: torch.Tensor, batch_size: int = 256
 
 
 def save_age_regressor(model: AgeRegressor, path: str | Path, settings: AgeRegressorSettings) -> None:
-    with atomic_path(path) as tmp:
-        torch.save({"state_dict": model.state_dict(), "settings": asdict(settings)}, tmp)
+    save_network(model, path, settings)
 
 
 def load_age_regressor(path: str | Path) -> AgeRegressor:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as err:
-        raise LdbenchError(f"{path}: age regressor checkpoint not found (rule train_age_regressor writes it)") from err
+    blob = read_network(path, "age regressor (rule train_age_regressor writes it)")
     settings = AgeRegressorSettings(**blob["settings"])
-    model = AgeRegressor(settings.arch, settings.width)
-    model.load_state_dict(blob["state_dict"])
-    model.eval()
-    return model
+    return restored(AgeRegressor(settings.arch, settings.width), blob)

@@ -8,7 +8,7 @@ data, twice the steps) scores counterfactual edits; FID/KID use the evaluator ne
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -83,6 +83,19 @@ def _batches(n: int, batch_size: int, steps: int, gen: torch.Generator) -> Itera
             done += 1
 
 
+def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batch_loss: Callable[[torch.Tensor], torch.Tensor], n: int, batch_size: int,
+        steps: int, seed: int, desc: str) -> None:
+    """``steps`` optimiser steps on seeded mini-batches of ``n`` examples (``batch_loss(indices)``: one batch's
+    loss); the training loop of the classifiers, the evaluator and the age regressor. Leaves the model in eval mode."""
+    model.train()
+    for idx in progress(_batches(n, batch_size, steps, torch.Generator().manual_seed(seed)), total=steps, desc=desc):
+        loss = batch_loss(idx)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    model.eval()
+
+
 def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: ClassifierSettings, seed: int, desc: str = "classifier",
                      steps: int | None = None) -> nn.Module:
     """Multi-label BCE training for ``steps`` optimiser steps (``epochs`` over ``images`` if None);
@@ -93,18 +106,14 @@ def train_classifier(images: torch.Tensor, labels: np.ndarray, settings: Classif
     model = build(settings.arch, labels.shape[1], settings.width)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     y = torch.from_numpy(np.asarray(labels, dtype=np.float32))
-    gen = torch.Generator().manual_seed(seed)
-    model.train()
-    steps = steps or settings.epochs * max(1, len(images) // settings.batch_size)
-    for idx in progress(_batches(len(images), settings.batch_size, steps, gen), total=steps, desc=desc):
-        x, t = images[idx], y[idx]
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        t = y[idx]
         mask = ~torch.isnan(t)
-        logits = model(x)
-        loss = F.binary_cross_entropy_with_logits(logits[mask], t[mask])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    model.eval()
+        return F.binary_cross_entropy_with_logits(model(images[idx])[mask], t[mask])
+
+    steps = steps or settings.epochs * max(1, len(images) // settings.batch_size)
+    fit(model, optimizer, batch_loss, len(images), settings.batch_size, steps, seed, desc)
     return model
 
 
@@ -120,18 +129,30 @@ def extract_features(model: nn.Module, images: torch.Tensor, batch_size: int = 2
     return torch.cat([model.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]).double().numpy()
 
 
-def save_classifier(model: nn.Module, path: str | Path, settings: ClassifierSettings, targets: Sequence[str]) -> None:
+def save_network(model: nn.Module, path: str | Path, settings, **extra) -> None:
+    """A small network's weights and settings (and ``extra`` entries), written atomically."""
     with atomic_path(path) as tmp:
-        torch.save({"state_dict": model.state_dict(), "settings": asdict(settings), "targets": list(targets)}, tmp)
+        torch.save({"state_dict": model.state_dict(), "settings": asdict(settings), **extra}, tmp)
+
+
+def read_network(path: str | Path, what: str) -> dict:
+    """The checkpoint :func:`save_network` wrote; a missing file names ``what`` (and the rule that writes it)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as err:
+        raise LdbenchError(f"{path}: {what} checkpoint not found") from err
+
+
+def restored(model: nn.Module, blob: Mapping) -> nn.Module:
+    model.load_state_dict(blob["state_dict"])
+    return model.eval()
+
+
+def save_classifier(model: nn.Module, path: str | Path, settings: ClassifierSettings, targets: Sequence[str]) -> None:
+    save_network(model, path, settings, targets=list(targets))
 
 
 def load_classifier(path: str | Path) -> tuple[nn.Module, list[str]]:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as err:
-        raise LdbenchError(f"{path}: classifier checkpoint not found") from err
+    blob = read_network(path, "classifier")
     settings = ClassifierSettings(**blob["settings"])
-    model = build(settings.arch, len(blob["targets"]), settings.width)
-    model.load_state_dict(blob["state_dict"])
-    model.eval()
-    return model, blob["targets"]
+    return restored(build(settings.arch, len(blob["targets"]), settings.width), blob), blob["targets"]

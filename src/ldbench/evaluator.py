@@ -16,7 +16,6 @@ Features are the trunk's pooled vector standardised by the real training split's
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .classifier import _batches, build, extract_features
+from .classifier import build, extract_features, fit, read_network, restored, save_network
 from .settings import EvaluatorSettings
-from .utils import LdbenchError, atomic_path, progress
+from .utils import LdbenchError
 
 RECONSTRUCTION_SIZE = 16
 DESCRIPTION = ("evaluator: penultimate layer of a multi-task network (labels, age, sex, 16×16 reconstruction) trained on the "
@@ -76,16 +75,15 @@ def train_evaluator(images: torch.Tensor, rows: pd.DataFrame, settings: Evaluato
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
     small = F.interpolate(images, size=(RECONSTRUCTION_SIZE, RECONSTRUCTION_SIZE), mode="area").flatten(1)
     steps = settings.epochs * max(1, len(images) // settings.batch_size)
-    model.train()
-    for idx in progress(_batches(len(images), settings.batch_size, steps, torch.Generator().manual_seed(seed)), total=steps, desc="evaluator"):
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
         h = model.pooled(images[idx])
-        loss = (_masked(F.binary_cross_entropy_with_logits, model.labels(h), targets["labels"][idx])
+        return (_masked(F.binary_cross_entropy_with_logits, model.labels(h), targets["labels"][idx])
                 + _masked(F.mse_loss, model.age(h)[:, 0], targets["age"][idx])
                 + _masked(F.binary_cross_entropy_with_logits, model.sex(h)[:, 0], targets["sex"][idx])
                 + F.mse_loss(model.reconstruction(h), small[idx]) * 10.0)  # pixels in [0, 1]: scaled to weigh like the others
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+
+    fit(model, optimizer, batch_loss, len(images), settings.batch_size, steps, seed, "evaluator")
     raw = torch.from_numpy(extract_features(model, images)).float()  # still the identity standardisation here
     model.feature_mean.copy_(raw.mean(0))
     model.feature_std.copy_(raw.std(0).clamp_min(1e-6))
@@ -93,17 +91,10 @@ def train_evaluator(images: torch.Tensor, rows: pd.DataFrame, settings: Evaluato
 
 
 def save_evaluator(model: Evaluator, path: str | Path, settings: EvaluatorSettings) -> None:
-    with atomic_path(path) as tmp:
-        torch.save({"state_dict": model.state_dict(), "settings": asdict(settings), "n_labels": model.labels.out_features}, tmp)
+    save_network(model, path, settings, n_labels=model.labels.out_features)
 
 
 def load_evaluator(path: str | Path) -> Evaluator:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as err:
-        raise LdbenchError(f"{path}: evaluator checkpoint not found (rule train_evaluator writes it)") from err
+    blob = read_network(path, "evaluator (rule train_evaluator writes it)")
     settings = EvaluatorSettings(**blob["settings"])
-    model = Evaluator(settings.arch, settings.width, blob["n_labels"])
-    model.load_state_dict(blob["state_dict"])
-    model.eval()
-    return model
+    return restored(Evaluator(settings.arch, settings.width, blob["n_labels"]), blob)

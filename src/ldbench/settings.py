@@ -410,8 +410,8 @@ class TrajectoriesSettings(SampleSetSettings):
 
 
 @dataclass(frozen=True)
-class EvaluatorSettings(Settings):
-    """``train_evaluator``: the evaluation-only feature network (``metrics.evaluator``, ``ldbench.evaluator``)."""
+class SmallNetworkSettings(Settings):
+    """A small image network trained on the real training split (``ldbench.classifier.build``) with the run's seed."""
 
     arch: str
     width: int
@@ -421,9 +421,18 @@ class EvaluatorSettings(Settings):
     seed: int
 
     @classmethod
+    def from_block(cls, block: Mapping, config: Mapping):
+        return cls(arch=block["arch"], width=block["width"], epochs=block["epochs"], batch_size=block["batch_size"], lr=block["lr"],
+                   seed=config["seed"])
+
+
+@dataclass(frozen=True)
+class EvaluatorSettings(SmallNetworkSettings):
+    """``train_evaluator``: the evaluation-only feature network (``metrics.evaluator``, ``ldbench.evaluator``)."""
+
+    @classmethod
     def from_config(cls, config: Mapping) -> EvaluatorSettings:
-        e = config["metrics"]["evaluator"]
-        return cls(arch=e["arch"], width=e["width"], epochs=e["epochs"], batch_size=e["batch_size"], lr=e["lr"], seed=config["seed"])
+        return cls.from_block(config["metrics"]["evaluator"], config)
 
 
 @dataclass(frozen=True)
@@ -523,20 +532,12 @@ class CounterfactualSettings(Settings):
 
 
 @dataclass(frozen=True)
-class AgeRegressorSettings(Settings):
+class AgeRegressorSettings(SmallNetworkSettings):
     """``train_age_regressor``: the network that reads an ageing edit's years (``ageing.age_regressor``, ``ldbench.age_regressor``)."""
-
-    arch: str
-    width: int
-    epochs: int
-    batch_size: int
-    lr: float
-    seed: int
 
     @classmethod
     def from_config(cls, config: Mapping) -> AgeRegressorSettings:
-        r = config["ageing"]["age_regressor"]
-        return cls(arch=r["arch"], width=r["width"], epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=config["seed"])
+        return cls.from_block(config["ageing"]["age_regressor"], config)
 
 
 @dataclass(frozen=True)
