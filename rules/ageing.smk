@@ -53,3 +53,31 @@ rule ageing:
         code=code_stamp("ldbench.stages.ageing"),
     script:
         "../workflow_scripts/ageing.py"
+
+
+# The paper's ageing FID: each ageing output's edited sets against the real follow-up scans of the
+# edited pairs, beside the null edit, reconstruction, unedited earlier scans and a real floor.
+
+
+rule ageing_realism:
+    input:
+        results="results/ageing/{dataset}/{method}/{ld}/{encoding}",
+        pairs="results/data/{dataset}/pairs.csv",
+        evaluator="results/evaluator/{dataset}/model.pt",
+    output:
+        "results/metrics/{dataset}/ageing_realism/{method}/{ld}/{encoding}.json",
+    log:
+        "results/logs/ageing_realism/{dataset}/{method}/{ld}/{encoding}.log",
+    benchmark:
+        "results/benchmarks/ageing_realism/{dataset}/{method}/{ld}/{encoding}.tsv"
+    conda:
+        "../envs/ldbench-cpu.yaml"
+    threads: THREADS
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    params:
+        settings=settings_of(DistanceSettings),
+        code=code_stamp("ldbench.stages.edit_realism", "ldbench.evaluator"),
+    script:
+        "../workflow_scripts/ageing_realism.py"

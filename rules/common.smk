@@ -14,6 +14,7 @@ from ldbench.settings import (
     ClassImagesSettings,
     ClassifySettings,
     CounterfactualSettings,
+    DistanceSettings,
     DriftSearchSettings,
     EditRealismSettings,
     EvaluateSettings,
@@ -224,6 +225,13 @@ def edit_realism_files():
     return [
         f"results/metrics/{d}/edit_realism/{editor}.json"
         for d, editor in COUNTERFACTUAL_KEYS
+    ]
+
+
+def ageing_realism_files():
+    return [
+        f"results/metrics/{d}/ageing_realism/{m}/{ld}/{enc}.json"
+        for d, m, ld, enc in AGEING_KEYS
     ]
 
 

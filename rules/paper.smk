@@ -11,6 +11,8 @@ rule paper_tables:
         predictions=auc_files("npz"),
         grids=drift_search_files("grid.csv"),
         chosen=drift_search_files("chosen.json"),
+        # the ageing rows of paper_comparison.md (none when ageing.datasets is empty)
+        ageing=("results/paper/table_ageing.csv" if AGEING["datasets"] else []),
     output:
         table1=report(
             multiext("results/paper/table1_finetuning", ".csv", ".md", ".tex"),
@@ -207,6 +209,7 @@ rule paper_counterfactual:
         results=counterfactual_dirs(),
         realism=edit_realism_files(),
         ageing=ageing_dirs(),
+        ageing_realism=ageing_realism_files(),
     output:
         edit=report(
             multiext("results/paper/table_counterfactual", ".csv", ".md", ".tex"),

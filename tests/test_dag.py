@@ -44,6 +44,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["base_delta_sweep"] == 1  # Fig. 2's setting: the base model at every δ of each inference_shift mode
     assert counts["ageing"] == 2 * n_encodings  # InstructPix2Pix on brain pairs from Basic FT, without and with LD, per wording of the years
     assert counts["train_age_regressor"] == 1  # reads the years each brain ageing edit adds
+    assert counts["ageing_realism"] == counts["ageing"]  # the paper's ageing FID, per ageing output
     assert counts["paper_tables"] == 1 and counts["paper_counterfactual"] == 1
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
     assert counts["fig1_counterfactuals"] == 1  # one figure per editor
@@ -119,7 +120,7 @@ def test_slurm_profile_resources(tmp_path):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)
-    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate", "edit_realism"):
+    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate", "edit_realism", "ageing_realism"):
         r = resources[rule]
         assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)
 
@@ -135,7 +136,7 @@ def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path)
         line = re.search(r"^    input: (.*)$", body, re.MULTILINE)
         inputs.setdefault(rule, []).append(line.group(1) if line else "")
     readers = {rule for rule, lines in inputs.items() if any("results/evaluator/" in line for line in lines)}
-    assert readers == {"real_features", "evaluate", "edit_realism"}
+    assert readers == {"real_features", "evaluate", "edit_realism", "ageing_realism"}
     for rule in readers:
         assert not any("results/classifiers/" in line for line in inputs[rule]), inputs[rule]
     # the classifier that scores the edits' effect is not the one the δ search consults

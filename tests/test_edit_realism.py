@@ -76,3 +76,33 @@ def test_edit_realism_refuses_an_old_counterfactual_output(tmp_path):
     pd.read_csv(per_image).drop(columns="output").to_csv(per_image, index=False)
     with pytest.raises(LdbenchError, match="no 'output' column"):
         edit_realism(SETTINGS, per_image, slices, evaluator, tmp_path / "realism.json")
+
+
+def test_ageing_realism_scores_edits_against_the_follow_ups(tmp_path):
+    """Follow-ups are bright discs, earlier scans dark ones: an edit that brightens scores near the floor, a null edit does not."""
+    from ldbench.stages.edit_realism import ageing_realism
+
+    _, _, evaluator = _dataset(tmp_path / "data", n_edits=3)  # an evaluator that tells dark from bright discs
+    rng = np.random.default_rng(1)
+    pairs, records = [], []
+    for split, n in (("train", 16), ("test", 12)):
+        for i in range(n):
+            young, old = tmp_path / f"{split}_young{i}.png", tmp_path / f"{split}_old{i}.png"
+            save_png(young, _disc(rng, False))
+            save_png(old, _disc(rng, True))
+            pairs.append({"subject": f"{split}{i}", "split": split, "image_young": str(young), "image_old": str(old)})
+            if split == "test":
+                for variant in ("edit", "null edit", "reconstruction"):
+                    out = tmp_path / f"out_{variant}_{i}.png"
+                    save_png(out, _disc(rng, variant == "edit"))
+                    records.append({"variant": variant, "image_young": str(young), "image_old": str(old), "ld": "LD", "delta": 0.01,
+                                    "output": str(out)})
+    pd.DataFrame(pairs).to_csv(tmp_path / "pairs.csv", index=False)
+    pd.DataFrame(records).to_csv(tmp_path / "per_image.csv", index=False)
+    result = ageing_realism(DISTANCES, tmp_path / "per_image.csv", tmp_path / "pairs.csv", evaluator, tmp_path / "ageing.json")
+    sets = {(s["ld"], s["variant"]): s for s in result["sets"]}
+    assert {s["n"] for s in sets.values()} == {12} and sets[("", SOURCE)]["n_reference"] == 12
+    assert sets[("LD", "edit")]["fid"] < 0.5 * sets[("LD", "null edit")]["fid"]
+    assert abs(sets[("LD", "edit")]["fid"] - sets[("", FLOOR)]["fid"]) < 0.1 * sets[("", SOURCE)]["fid"]
+    (gain,) = result["gain_over_null_edit"]
+    assert gain["delta_fid_ci95"][1] < 0

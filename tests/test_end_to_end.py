@@ -108,6 +108,12 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert (ageing.loc[ageing["variant"] == "edit", "years_asked"] >= 1).all() and (ageing.loc[ageing["variant"] != "edit", "years_asked"] == 0).all()
     assert ageing["age_gain_pred"].map(math.isfinite).all() and ageing["age_gain_follow_up"].map(math.isfinite).all()
     assert "years read" in (smoke_runs[0] / "results/paper/table_ageing.md").read_text()
+    # the paper's ageing FID: every set against the real follow-ups, the edit beside its controls and the paired gain
+    assert ageing["fid"].map(math.isfinite).all() and (ageing["fid_low"] <= ageing["fid"]).all()
+    edits_aged = ageing[ageing["variant"] == "edit"]
+    assert edits_aged[["fid_unedited", "fid_real_floor", "delta_fid"]].map(math.isfinite).all().all()
+    comparison = (smoke_runs[0] / "results/paper/paper_comparison.md").read_text()
+    assert "## Ageing side by side" in comparison and "| brain | Basic FT + LD | bin | 15.39 |" in comparison
     # the clean truth (earlier scan re-rendered at the later age) differs from it by the ageing alone: less than the follow-up
     assert (ageing["l1_source_to_clean_truth"] > 0).all() and (ageing["l1_source_to_clean_truth"] < ageing["l1_source_to_truth"]).all()
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_clean_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()

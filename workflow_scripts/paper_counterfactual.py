@@ -26,5 +26,6 @@ with stage(snakemake):
     write_counterfactual_tables(frame, summaries, Path(out.edit[0]).with_suffix(""), Path(out.truth[0]).with_suffix(""))
     write_gain_table(counterfactual_gain_frame(results, p.bootstrap, p.seed), Path(out.gain[0]).with_suffix(""), p.bootstrap)
     write_realism_table(*realism_frame(dict(zip(results, map(Path, i.realism)))), Path(out.realism[0]).with_suffix(""))
-    write_ageing_table({tuple(key): Path(path) for key, path in zip(p.ageing_keys, i.ageing)}, Path(out.ageing[0]).with_suffix(""),
-                       p.bootstrap, p.seed)
+    keys = [tuple(key) for key in p.ageing_keys]
+    write_ageing_table(dict(zip(keys, map(Path, i.ageing))), Path(out.ageing[0]).with_suffix(""), p.bootstrap, p.seed,
+                       realism=dict(zip(keys, map(Path, i.ageing_realism))))

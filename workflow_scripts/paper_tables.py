@@ -8,6 +8,8 @@ warm_start(snakemake, __file__)  # a warm worker may take the job here; then the
 
 from pathlib import Path
 
+import pandas as pd
+
 from ldbench.report.ablation import delta_ablation_frame, write_delta_ablation
 from ldbench.report.comparison import write_comparison
 from ldbench.report.ld_2x2 import ld_2x2_frame, write_ld_2x2
@@ -30,7 +32,8 @@ with stage(snakemake):
     write_table1(frame, Path(out.table1[0]).with_suffix(""))
     write_ld_effect(effects, Path(out.ld_effect[0]).with_suffix(""), p.auc_bootstrap)
     utility = {key: diff for key, diff in auc_effects.items() if key[1] in (MIXED_VS_REAL, DOUBLED_VS_CONTROL)}
-    write_comparison(frame, effects, utility, Path(out.comparison))  # verdicts from the unrounded numbers
+    ageing = pd.read_csv(i.ageing) if i.ageing else None
+    write_comparison(frame, effects, utility, Path(out.comparison), ageing)  # verdicts from the unrounded numbers
     write_memorisation(memorisation_frame({tuple(key): Path(path) for key, path in zip(p.fid_kid_keys, i.fid_kid)}),
                        Path(out.memorisation[0]).with_suffix(""))
     metric_files = {tuple(key): Path(path) for key, path in zip([*p.fid_kid_keys, *p.crossed_keys], [*i.fid_kid, *i.crossed])

@@ -127,6 +127,9 @@ class Interval:
         return self.low > 0 or self.high < 0
 
 
+#: the controls of an edited set's realism (``ldbench.stages.edit_realism``): the unedited sources, and real images at the same n
+REALISM_SOURCE, REALISM_FLOOR = "source (unedited)", "real floor"
+
 HALF_SAMPLING = (
     "95 % interval of the metric's expected value at these sample sizes: value ± 1.96 sd, the sd over "
     "{draws} half-samples drawn without replacement from each set (half-sampling: for a mean it equals "

@@ -31,6 +31,11 @@ PAPER_TABLE1 = {
 PAPER_REAL_AUC = {("brain", "Real data"): 0.870, ("brain", "Real + synthetic"): 0.883,
                   ("cxr", "Real data"): 0.880, ("cxr", "Real + synthetic"): 0.892}
 PAPER_DATASETS = {"brain": "Brain MR (ADNI-1 + OASIS-3)", "cxr": "CheXpert"}
+#: Paper ageing table (InstructPix2Pix from SD + the model, with LD): (model, years as) → (FID, SSIM, LPIPS, PSNR)
+PAPER_AGEING = {
+    ("Basic FT", "bin"): (15.39, 0.74, 0.13, 32.77), ("Basic FT", "word"): (15.25, 0.75, 0.13, 32.78),
+    ("Basic FT", "number"): (15.37, 0.76, 0.12, 32.83), ("Custom Diffusion", "number"): (24.05, 0.32, 0.23, 30.70),
+}
 
 
 def _fmt(value: float, digits: int) -> str:
@@ -117,6 +122,38 @@ def comparison_markdown(frame: pd.DataFrame, effects: pd.DataFrame, utility: Map
     ])
 
 
-def write_comparison(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval], path: Path) -> None:
-    """``utility``: :func:`ld_effect.paired_auc_effects`' data-utility comparisons, keyed (dataset, comparison)."""
-    write_text(path, comparison_markdown(frame, effects, utility))
+def ageing_markdown(ageing: pd.DataFrame) -> str:
+    """The paper's ageing rows beside this run's edit rows with LD (``table_ageing.csv``)."""
+    if ageing.empty or "variant" not in ageing:
+        return ""
+    rows = []
+    for r in ageing[(ageing["variant"] == "edit") & ageing["LD"].astype(bool)].to_dict("records"):
+        paper = PAPER_AGEING.get((r["model"], r["years as"]), (None,) * 4)
+        fid = r.get("fid", float("nan"))
+        rows.append(f"| {r['dataset']} | {r['model']} + LD | {r['years as']} | {_fmt(paper[0], 2)} | {_fmt(fid, 2)} | {_fmt(paper[1], 2)} | "
+                    f"{_fmt(r['ssim_to_truth'], 3)} | {_fmt(paper[2], 2)} | {_fmt(r['lpips_to_truth'], 3)} | {_fmt(paper[3], 2)} | "
+                    f"{_fmt(r['psnr_to_truth'], 2)} |")
+    return "\n".join([
+        "## Ageing side by side",
+        "",
+        ("The paper's ageing table (InstructPix2Pix from SD and the named model with LD, age in the instruction as a bin, a word "
+         "or a number) beside this run's LD edits from `table_ageing.csv`, all against the real follow-up scans. This run's FID "
+         "is on its evaluation features at its n (see `table_ageing.md` for the unedited and real-floor FID at the same n); the "
+         "magnitudes are not comparable, the paper's bins are not published, and a cell reads '–' where the paper has no row "
+         "or this run no score (LPIPS without its weights)."),
+        "",
+        "| dataset | model | years as | paper FID | this run FID | paper SSIM | this run SSIM | paper LPIPS | this run LPIPS | paper PSNR | this run PSNR |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ])
+
+
+def write_comparison(frame: pd.DataFrame, effects: pd.DataFrame, utility: Mapping[tuple[str, str], Interval], path: Path,
+                     ageing: pd.DataFrame | None = None) -> None:
+    """``utility``: :func:`ld_effect.paired_auc_effects`' data-utility comparisons, keyed (dataset, comparison);
+    ``ageing``: ``table_ageing.csv``, whose LD edit rows are set beside the paper's ageing table."""
+    text = comparison_markdown(frame, effects, utility)
+    if ageing is not None:
+        text += "\n" + ageing_markdown(ageing)
+    write_text(path, text)

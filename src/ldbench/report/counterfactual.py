@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..auc import paired_mean_difference
 from ..methods import method_title
-from ..metrics import Interval
+from ..metrics import REALISM_FLOOR, REALISM_SOURCE, Interval
 from ..seeds import derive_seed
 from ..utils import LdbenchError, read_json
 from .ld_effect import interval_verdict
@@ -328,10 +328,33 @@ AGEING_GAIN = ("l1_to_truth", "ssim_to_truth", "age_gain_pred")
 AGEING_CLEAN_GAIN = ("l1_to_clean_truth", "ssim_to_clean_truth")
 
 
-def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_boot: int, seed: int) -> None:
+def _ageing_realism(path: Path | None, variant: str) -> dict:
+    """FID / KID columns of one ageing row from its ``ageing_realism`` file; on the edit row also the controls'
+    FID (unedited earlier scans, real floor) and the paired edit − null edit difference."""
+    if path is None:
+        return {}
+    result = read_json(path)
+    sets = {entry["variant"]: entry for entry in result["sets"]}
+    if variant not in sets:
+        return {}
+    found = {}
+    for name in ("fid", "kid"):
+        found[name], (found[f"{name}_low"], found[f"{name}_high"]) = sets[variant][name], sets[variant][f"{name}_ci95"]
+    if variant == "edit":
+        found["fid_unedited"] = sets.get(REALISM_SOURCE, {}).get("fid", np.nan)
+        found["fid_real_floor"] = sets.get(REALISM_FLOOR, {}).get("fid", np.nan)
+        for gain in result["gain_over_null_edit"]:
+            found["delta_fid"], (found["delta_fid_low"], found["delta_fid_high"]) = gain["delta_fid"], gain["delta_fid_ci95"]
+    return found
+
+
+def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_boot: int, seed: int,
+                       realism: Mapping[tuple[str, str], Path] | None = None) -> None:
     """The ageing table: InstructPix2Pix without and with LD against the real follow-up scans, each beside its
-    null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit."""
+    null edit ("… 0 years older") and the VAE reconstruction, with the edit's gain over the null edit; with
+    ``realism`` (``ageing_realism`` files under the same keys) also FID / KID against the follow-ups."""
     rows, summaries = [], []
+    realism = realism or {}
     order = {encoding: i for i, encoding in enumerate(("bin", "word", "number"))}  # the paper's row order
     for (dataset, method, ld, encoding), folder in sorted(results.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] == "LD",
                                                                                              order[item[0][3]])):
@@ -349,6 +372,7 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
                    "n": len(group), "years_mean": float(group["years"].mean()), "lpips": summary["lpips"]}
             row.update({c: float(group[c].astype(float).mean()) for c in means})
             row.update(gains if variant == "edit" else {})
+            row.update(_ageing_realism(realism.get((dataset, method, ld, encoding)), variant))
             row.update({f"shown_{score}": cells[score] if variant == "edit" else "" for score in cells})
             rows.append(row)
     caption = "Ageing with ground truth: InstructPix2Pix on longitudinal pairs, with and without LD"
@@ -365,6 +389,14 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
         if column in frame:
             digits = 2 if column.startswith("psnr") else 1 if column in AGEING_YEARS else 3
             shown[label] = frame[column].map(lambda x, d=digits: "n/a" if pd.isna(x) else f"{x:.{d}f}")
+    if "fid" in frame:
+        records = frame.to_dict("records")
+        shown["FID↓ vs follow-ups [95 %]"] = [_value_cell(r, "fid", 2) for r in records]
+        shown["FID unedited / real floor"] = [f"{r['fid_unedited']:.2f} / {r['fid_real_floor']:.2f}" if r["variant"] == "edit" else ""
+                                              for r in records]
+        shown["Δ FID vs null edit"] = [f"{r['delta_fid']:+.2f} [{r['delta_fid_low']:+.2f}, {r['delta_fid_high']:+.2f}] "
+                                       + interval_verdict(r["delta_fid_low"], r["delta_fid_high"], subject="edit")
+                                       if r["variant"] == "edit" and not pd.isna(r.get("delta_fid", np.nan)) else "" for r in records]
     for score in AGEING_GAIN + AGEING_CLEAN_GAIN:
         if f"shown_{score}" in frame:
             shown[f"Δ {labels[score]} vs null edit"] = frame.pop(f"shown_{score}").fillna("")
@@ -385,7 +417,10 @@ def write_ageing_table(results: Mapping[tuple[str, str], Path], stem: Path, n_bo
             f"InstructPix2Pix fine-tuned for {some['steps']} steps from the model in 'model' ({trained_with}), sampled with "
             f"{some['sampling_steps']} DDIM steps, text guidance {some['text_guidance']}, image guidance {some['image_guidance']}. "
             f"LPIPS: {some['lpips']}."
-            + (f" {_years_note(some['age_regressor_validation'])}" if "age_regressor_validation" in some else ""))
+            + (f" {_years_note(some['age_regressor_validation'])}" if "age_regressor_validation" in some else "")
+            + (" FID vs follow-ups: each set against the real follow-up scans of the edited pairs at the same n (Table 1's features "
+               "and half-sampling intervals), beside the unedited earlier scans' FID and a real floor (as many follow-ups of training "
+               "pairs); Δ FID: edit − null edit, index-paired." if "fid" in frame else ""))
     write_table(stem, frame, shown, caption, note)
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from ..age_regressor import AgeRegressor, load_age_regressor, predict_age
 from ..editing import INSTRUCT_EDITOR, instruct_edit, reconstruct
 from ..encoding import encode_images
-from ..images import gray_uint8_to_unit, load_images, to_gray_uint8
+from ..images import gray_uint8_to_unit, load_images, save_png, to_gray_uint8
 from ..kinds import get_kind
 from ..methods import MethodConfig, get_strategy
 from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
@@ -170,6 +170,7 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         **(_to(clean[i], out[i], lpips, "clean_truth") if clean is not None else {}),
         **({"l1_source_to_clean_truth": l1_distance(clean[i], source_u8[i])} if clean is not None else {}),
         **{name: float(values[i]) for name, values in years[variant].items()},
+        "output": str(Path(out_dir) / _png_name(variant, i)),
     } for variant, out in outputs.items() for i in range(len(rows))])
     edited = outputs["edit"]
     summary = {
@@ -189,4 +190,12 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
         write_json(tmp / "summary.json", summary)
         np.savez_compressed(tmp / "examples.npz", source=source_u8[:4], edit=edited[:4], truth=truth_u8[:4],
                             **({"clean_truth": clean[:4]} if clean is not None else {}))
+        for variant, out in outputs.items():
+            for i, pixels in enumerate(out):
+                save_png(tmp / _png_name(variant, i), pixels)
     return per_image
+
+
+def _png_name(variant: str, index: int) -> str:
+    """Where an output is saved inside the stage's folder (``ageing_realism`` reads it)."""
+    return f"images/{variant.replace(' ', '_')}/{index:03d}.png"
