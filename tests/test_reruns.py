@@ -85,9 +85,10 @@ def test_a_library_edit_reruns_the_stages_that_import_it(smoke_run, tmp_path):
     assert _scheduled(smoke_run, snakefile=copy / "Snakefile") == Counter()
     figures = copy / "src" / "ldbench" / "report" / "figures.py"
     figures.write_text(figures.read_text() + "\n# an edit\n")
+    # paper_counterfactual draws Fig. 1's helpers too; paper_tables reads its table_ageing.csv (paper_comparison.md's ageing rows)
     assert set(_scheduled(smoke_run, snakefile=copy / "Snakefile")) == {
         "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "fig_metric_vs_n",
-        "fig_memorisation", "paper_counterfactual", "all"}
+        "fig_memorisation", "paper_counterfactual", "paper_tables", "all"}
 
 
 def test_adding_the_fifth_method_runs_its_jobs_only_and_puts_it_in_table_1(smoke_run, tmp_path):
