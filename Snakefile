@@ -25,6 +25,7 @@ include: "rules/synthesize.smk"
 include: "rules/evaluate.smk"
 include: "rules/counterfactual.smk"
 include: "rules/ageing.smk"
+include: "rules/prompt_ablation.smk"
 include: "rules/paper.smk"
 
 

@@ -25,6 +25,10 @@ from ldbench.settings import (
     PhantomSettings,
     PreprocessSettings,
     PretrainSettings,
+    PROMPT_CELLS,
+    PromptCellFinetuneSettings,
+    PromptCellSynthesizeSettings,
+    PromptWording,
     REAL_DOUBLE_STEPS,
     SynthesizeSettings,
     TrajectoriesSettings,
@@ -51,6 +55,7 @@ EMBEDDED_BASE = config["base_model"]["source"] == "embedded"
 RPS = config["paper"]["real_plus_synthetic"]
 CF = config["counterfactual"]
 AGEING = config["ageing"]
+PROMPT_ABLATION = config["prompt_ablation"]
 
 
 def settings_of(settings_type, *wildcard_names):
@@ -82,6 +87,7 @@ wildcard_constraints:
     ld="|".join(["noLD", *ld_variants(config), *CROSSED]),
     editor="|".join(CF["editors"]),
     encoding="|".join(AGEING["encodings"]),
+    cell="|".join(PROMPT_CELLS),
     source="real|real-2x|((real|mixed)\\+)?(" + "|".join(METHODS) + ")-(noLD|LD)",
 
 
@@ -177,6 +183,19 @@ AGEING_KEYS = [
     for ld in LDS
     for enc in AGEING["encodings"]
 ]
+
+# the prompt ablation's cells per dataset, and the cell its paired differences are against: the
+# wording of the run's own prompts
+PROMPT_CELL_KEYS = [
+    (d, cell) for d in PROMPT_ABLATION["datasets"] for cell in PROMPT_CELLS
+]
+PROMPT_REFERENCE_CELL = PromptWording.from_config(config).cell
+
+
+def prompt_cell_files(filename):
+    return [
+        f"results/prompt_ablation/{d}/{cell}/{filename}" for d, cell in PROMPT_CELL_KEYS
+    ]
 
 
 def fid_kid_files(keys=None):
@@ -274,6 +293,7 @@ def paper_outputs():
         multiext("results/paper/table_cf_gain", ".csv", ".md", ".tex"),
         multiext("results/paper/table_cf_realism", ".csv", ".md", ".tex"),
         multiext("results/paper/table_ageing", ".csv", ".md", ".tex"),
+        multiext("results/paper/table_prompt_ablation", ".csv", ".md", ".tex"),
         expand(
             "results/paper/fig1_counterfactuals_{editor}.{ext}",
             editor=CF["editors"],

@@ -14,14 +14,15 @@ def _job_counts(output: str) -> Counter:
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
-@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings", [
-    # the default leaves out the loss-target ablation, Pix2Pix-Zero, the per-channel δ and two of the ageing wordings, for its time budget
-    (None, 4, 0, 2, 0, 1),
-    ("configs/embedded_full.yaml", 4, 1, 3, 1, 3),
-    ("configs/smoke.yaml", 4, 1, 3, 1, 1),
-    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1, 1),
+@pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings, n_prompt_datasets", [
+    # the default leaves out the loss-target ablation, Pix2Pix-Zero, the per-channel δ, two of the ageing wordings and the
+    # chest X-ray prompt ablation, for its time budget
+    (None, 4, 0, 2, 0, 1, 1),
+    ("configs/embedded_full.yaml", 4, 1, 3, 1, 3, 2),
+    ("configs/smoke.yaml", 4, 1, 3, 1, 1, 1),
+    ("configs/smoke.yaml with_lora.yaml", 5, 1, 3, 1, 1, 1),
 ])
-def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings):
+def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings, n_prompt_datasets):
     workdir = prepare_workdir(tmp_path)
     (workdir / "with_lora.yaml").write_text(WITH_LORA)
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", *configfile.split()] if configfile else [])
@@ -49,6 +50,10 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     assert counts["fig2_delta_sweep"] == counts["fig3_latent_distributions"] == counts["fig5_samples_per_method"] == 1
     assert counts["fig1_counterfactuals"] == 1  # one figure per editor
     assert counts["fig_metric_vs_n"] == counts["fig_memorisation"] == 1
+    # the prompt ablation: Basic FT + LD per wording × patient information, each sampled and scored once
+    cells = 4 * n_prompt_datasets
+    assert counts["finetune_prompt_cell"] == counts["synthesize_prompt_cell"] == counts["evaluate_prompt_cell"] == cells
+    assert counts["table_prompt_ablation"] == 1
 
 
 @pytest.mark.parametrize("devices,gpu", [("0,1", "gpu=1"), ("", "gpu=0")])

@@ -184,9 +184,10 @@ def test_cxr_aspect_kept_with_padding(tmp_path):
                             "chest x-ray", 0, {"train": 1.0})
     assert ign["label_Pleural Effusion"].isna().any()  # NaN kept for the loss to mask
     # the stages rebuild prompts from the slice table: an ignored (NaN) label is simply not named
+    from ldbench.prompts import DEFAULT_WORDING
     from ldbench.stages.common import prompts_for
 
-    prompts = prompts_for(ign, "cxr", "chest x-ray")
+    prompts = prompts_for(ign, "cxr", "chest x-ray", DEFAULT_WORDING)
     uncertain = ign["label_Pleural Effusion"].isna().to_numpy()
     assert not any("pleural effusion" in p for p, u in zip(prompts, uncertain) if u)
 

@@ -6,8 +6,9 @@ import pytest
 
 from ldbench.evaluator import save_evaluator, train_evaluator
 from ldbench.images import load_classifier_inputs, save_png
+from ldbench.metrics import REALISM_FLOOR, REALISM_SOURCE
 from ldbench.settings import DatasetSettings, DistanceSettings, EditRealismSettings, EvaluatorSettings
-from ldbench.stages.edit_realism import FLOOR, SOURCE, edit_realism
+from ldbench.stages.edit_realism import edit_realism
 from ldbench.utils import LdbenchError
 
 SIZE = 32
@@ -55,15 +56,15 @@ def _dataset(tmp_path, n_edits=12):
 def test_perfect_edits_score_like_the_real_floor_and_beat_their_null_edit(tmp_path):
     result = edit_realism(SETTINGS, *_dataset(tmp_path), tmp_path / "realism.json")
     sets = {(s["ld"], s["variant"]): s for s in result["sets"]}
-    assert set(sets) == {("", SOURCE), ("", FLOOR), *((ld, v) for ld in ("noLD", "LD") for v in ("edit", "null edit", "reconstruction"))}
+    assert set(sets) == {("", REALISM_SOURCE), ("", REALISM_FLOOR), *((ld, v) for ld in ("noLD", "LD") for v in ("edit", "null edit", "reconstruction"))}
     assert {s["n"] for s in sets.values()} == {12} and {s["n_reference"] for s in sets.values()} == {20}
     for s in sets.values():
         assert s["fid_ci95"][0] <= s["fid"] <= s["fid_ci95"][1]
     for ld in ("noLD", "LD"):
         # new bright discs are AD images: as far from the AD test images as real AD images are, far nearer than the CN sources
         assert sets[(ld, "edit")]["fid"] < 0.5 * sets[(ld, "null edit")]["fid"]
-        assert sets[(ld, "edit")]["fid"] < 0.5 * sets[("", SOURCE)]["fid"]
-        assert abs(sets[(ld, "edit")]["fid"] - sets[("", FLOOR)]["fid"]) < 0.1 * sets[("", SOURCE)]["fid"]
+        assert sets[(ld, "edit")]["fid"] < 0.5 * sets[("", REALISM_SOURCE)]["fid"]
+        assert abs(sets[(ld, "edit")]["fid"] - sets[("", REALISM_FLOOR)]["fid"]) < 0.1 * sets[("", REALISM_SOURCE)]["fid"]
     gains = {g["ld"]: g for g in result["gain_over_null_edit"]}
     assert set(gains) == {"noLD", "LD"} and gains["LD"]["delta"] == 0.01
     for gain in gains.values():  # edit − null edit: lower FID and KID, the interval says so
@@ -101,8 +102,8 @@ def test_ageing_realism_scores_edits_against_the_follow_ups(tmp_path):
     pd.DataFrame(records).to_csv(tmp_path / "per_image.csv", index=False)
     result = ageing_realism(DISTANCES, tmp_path / "per_image.csv", tmp_path / "pairs.csv", evaluator, tmp_path / "ageing.json")
     sets = {(s["ld"], s["variant"]): s for s in result["sets"]}
-    assert {s["n"] for s in sets.values()} == {12} and sets[("", SOURCE)]["n_reference"] == 12
+    assert {s["n"] for s in sets.values()} == {12} and sets[("", REALISM_SOURCE)]["n_reference"] == 12
     assert sets[("LD", "edit")]["fid"] < 0.5 * sets[("LD", "null edit")]["fid"]
-    assert abs(sets[("LD", "edit")]["fid"] - sets[("", FLOOR)]["fid"]) < 0.1 * sets[("", SOURCE)]["fid"]
+    assert abs(sets[("LD", "edit")]["fid"] - sets[("", REALISM_FLOOR)]["fid"]) < 0.1 * sets[("", REALISM_SOURCE)]["fid"]
     (gain,) = result["gain_over_null_edit"]
     assert gain["delta_fid_ci95"][1] < 0

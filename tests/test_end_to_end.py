@@ -117,13 +117,24 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     # the clean truth (earlier scan re-rendered at the later age) differs from it by the ageing alone: less than the follow-up
     assert (ageing["l1_source_to_clean_truth"] > 0).all() and (ageing["l1_source_to_clean_truth"] < ageing["l1_source_to_truth"]).all()
     assert ageing.loc[ageing["variant"] == "edit", "gain_l1_to_clean_truth_verdict"].isin(["edit higher", "edit lower", "inconclusive", "no difference"]).all()
+    # the prompt ablation: four wordings of Basic FT + LD on brain, each against the run's own wording (simple + patient info)
+    prompts = pd.read_csv(smoke_runs[0] / "results/paper/table_prompt_ablation.csv")
+    assert sorted(prompts["cell"]) == ["diverse-info", "diverse-noinfo", "simple-info", "simple-noinfo"] and set(prompts["dataset"]) == {"brain"}
+    assert prompts["FID"].map(math.isfinite).all() and (prompts["n_generated"] == 8).all() and (prompts["delta"] == 0).all()
+    others = prompts[prompts["cell"] != "simple-info"]
+    assert others["dFID"].map(math.isfinite).all() and prompts.loc[prompts["cell"] == "simple-info", "dFID"].isna().all()
+    samples = {cell: pd.read_csv(smoke_runs[0] / f"results/prompt_ablation/brain/{cell}/samples/samples.csv") for cell in prompts["cell"]}
+    assert samples["simple-noinfo"]["prompt"].str.fullmatch(r"a brain MRI with .+").all()
+    assert samples["diverse-info"]["prompt"].nunique() > 1 and not samples["diverse-info"]["prompt"].str.fullmatch(r"a brain MRI of a .+").all()
+    assert "51.35" in (smoke_runs[0] / "results/paper/table_prompt_ablation.md").read_text()
 
 
 def test_two_runs_give_byte_identical_tables(smoke_runs):
     first, second = smoke_runs
     for table in (TABLE, "results/paper/table_counterfactual", "results/paper/table_cf_groundtruth", "results/paper/table_cf_gain",
                   "results/paper/table_cf_realism", "results/paper/table_delta_ablation",
-                  "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation"):
+                  "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation",
+                  "results/paper/table_prompt_ablation"):
         for ext in (".csv", ".md", ".tex"):
             assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
     assert (first / "results/paper/fig_metric_vs_n.csv").read_bytes() == (second / "results/paper/fig_metric_vs_n.csv").read_bytes()
@@ -146,7 +157,7 @@ def test_report_is_self_contained_with_every_table_and_figure(smoke_runs):
     snakemake(workdir, *SMOKE, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
     for name in ("table1_finetuning", "table_ld_effect", "table_memorisation", "fig_metric_vs_n", "fig_memorisation", "paper_comparison", "table_counterfactual", "table_cf_groundtruth", "table_cf_gain", "table_cf_realism", "table_delta_ablation", "table_ageing",
-                 "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig2_delta_sweep_base", "fig5_samples_per_method"):
+                 "table_prompt_ablation", "fig1_counterfactuals_sdedit", "fig2_delta_sweep", "fig2_delta_sweep_base", "fig5_samples_per_method"):
         assert name in html, name
     assert '<script src="http' not in html and '<link href="http' not in html  # nothing fetched when opened
     comparison = (workdir / "results/paper/paper_comparison.md").read_text()

@@ -65,6 +65,16 @@ def test_sampling_steps_rerun_sampling_evaluation_and_tables_but_no_training(smo
     assert not {"finetune", "pretrain_base", "class_images", "encode_latents", "make_phantoms", "preprocess"} & set(jobs)
 
 
+def test_the_prompt_wording_reruns_every_model_and_the_ablation_only_its_cells(smoke_run):
+    """``prompts`` words every fine-tuning prompt; ``prompt_ablation`` only trains the ablation's cells."""
+    models = _finetuned_models(smoke_run, "prompts:\n  style: diverse\n")
+    assert models == {f"{d}/{m}/{ld}" for d in ("brain", "cxr") for m in ("basic_ft", "dreambooth", "textual_inversion", "custom_diffusion")
+                      for ld in ("noLD", "LD")} | {f"{d}/basic_ft/LD_noise" for d in ("brain", "cxr")}
+    jobs = _scheduled(smoke_run, "prompt_ablation:\n  steps: 3\n")
+    assert jobs == Counter({"finetune_prompt_cell": 4, "synthesize_prompt_cell": 4, "evaluate_prompt_cell": 4, "table_prompt_ablation": 1,
+                            "all": 1})
+
+
 def test_the_auc_bootstrap_count_reruns_the_tables_not_the_classifiers(smoke_run):
     """The subject-level AUC intervals are drawn in paper_tables from saved predictions; models stay."""
     assert _scheduled(smoke_run, "classifier:\n  bootstrap: 40\n") == Counter({"paper_tables": 1, "all": 1})

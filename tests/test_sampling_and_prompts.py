@@ -1,11 +1,14 @@
 """Sampling with δ under DDIM and DDPM, shared noise across δ, gradient accumulation, prompts."""
 
+import re
+
 import pytest
 import torch
 
 from ldbench.methods import MethodConfig, get_strategy
-from ldbench.prompts import build_prompt
+from ldbench.prompts import DIVERSE_FRAMES, build_prompt
 from ldbench.sample import generate, initial_noise
+from ldbench.settings import PromptWording
 from ldbench.train import TrainSettings, train
 
 
@@ -103,6 +106,45 @@ def test_prompts_carry_the_attributes_the_paper_varies():
         build_prompt({"age": 30, "sex": "unknown", "diagnosis": "CN"}, "brain", "brain MRI")
 
 
+BRAIN_ROWS = [{"image": f"slices/{i}.png", "age": 60 + i, "sex": "FM"[i % 2], "diagnosis": ("CN", "MCI", "AD")[i % 3]} for i in range(60)]
+
+
+def test_without_patient_information_a_prompt_states_the_finding_but_no_age_or_sex():
+    for style in ("simple", "diverse"):
+        for row in BRAIN_ROWS[:12]:
+            prompt = build_prompt(row, "brain", "<ld-brain>", PromptWording(style, patient_info=False, seed=0))
+            assert "<ld-brain>" in prompt and str(row["age"]) not in prompt
+            assert not {"female", "male", "woman", "man"} & set(prompt.replace(",", " ").split())
+    assert build_prompt(BRAIN_ROWS[2], "brain", "brain MRI", PromptWording("simple", False, seed=0)) == "a brain MRI with Alzheimer's disease"
+
+
+def test_diverse_wording_is_seeded_per_image_keeps_the_modality_phrase_and_names_the_finding():
+    from ldbench.kinds import get_kind
+
+    diverse = PromptWording("diverse", patient_info=True, seed=3)
+    prompts = [build_prompt(row, "brain", "sks brain MRI", diverse) for row in BRAIN_ROWS]
+    assert prompts == [build_prompt(row, "brain", "sks brain MRI", diverse) for row in BRAIN_ROWS]  # same row, same words
+    assert prompts != [build_prompt(row, "brain", "sks brain MRI", PromptWording("diverse", True, seed=4)) for row in BRAIN_ROWS]
+    assert len(set(prompts)) == len(prompts) and all("sks brain MRI" in p and str(row["age"]) in p for p, row in zip(prompts, BRAIN_ROWS))
+    synonyms = get_kind("brain").condition_synonyms
+    for p, row in zip(prompts, BRAIN_ROWS):
+        truth = get_kind("brain").condition_text(row)
+        assert any(s in p for s in synonyms[truth])
+    # every frame and more than one phrasing of each finding occur over 60 rows
+    def pattern(frame: str) -> str:
+        return re.escape(frame).replace(re.escape("{modality}"), re.escape("sks brain MRI")).replace(re.escape("{patient}"), ".+") \
+            .replace(re.escape("{condition}"), ".+")
+    assert all(any(re.fullmatch(pattern(f), p) for p in prompts) for f in DIVERSE_FRAMES)
+    for truth, words in synonyms.items():
+        used = {w for w in words for p, row in zip(prompts, BRAIN_ROWS) if get_kind("brain").condition_text(row) == truth and w in p}
+        assert len(used) >= 2, truth
+    # a counterfactual's source and target prompts (same image, new diagnosis) differ only in the finding
+    source, target = BRAIN_ROWS[0], {**BRAIN_ROWS[0], "diagnosis": "AD"}
+    a, b = (build_prompt(r, "brain", "brain MRI", diverse) for r in (source, target))
+    assert a != b and a.replace(next(s for s in synonyms["no cognitive impairment"] if s in a), "X") == \
+        b.replace(next(s for s in synonyms["Alzheimer's disease"] if s in b), "X")
+
+
 def test_ageing_instructions_state_the_years_as_a_number_a_word_or_a_bin():
     from ldbench.stages.ageing import instruction, null_instruction, years_asked, years_phrase
     from ldbench.utils import LdbenchError
@@ -118,3 +160,16 @@ def test_ageing_instructions_state_the_years_as_a_number_a_word_or_a_bin():
         "make the brain MRI 0 years older", "make the brain MRI zero years older"}
     with pytest.raises(LdbenchError, match="ageing.encodings"):
         years_phrase(3, "roman")
+
+
+def test_a_model_samples_in_the_wording_it_was_fine_tuned_in():
+    import pandas as pd
+
+    from ldbench.stages.common import model_prompts, prompts_for
+
+    rows = pd.DataFrame(BRAIN_ROWS[:6])
+    diverse = PromptWording("diverse", patient_info=False, seed=0)
+    recorded = {"modality_phrase": "<ld-brain>", "prompts": diverse.to_params()}  # what finetune writes into the model's metadata
+    assert model_prompts(rows, "brain", recorded) == prompts_for(rows, "brain", "<ld-brain>", diverse)
+    older = {"modality_phrase": "brain MRI"}  # fine-tuned before wordings existed: the one template of then
+    assert model_prompts(rows, "brain", older)[0] == "a brain MRI of a 60 year old female with no cognitive impairment"

@@ -21,6 +21,8 @@ BUILDERS = {
     "train_classifier": lambda c: S.ClassifySettings.from_config(c, "brain"),
     "drift_search": lambda c: S.DriftSearchSettings.from_config(c, "brain"),
     "synthesize": lambda c: S.SynthesizeSettings.from_config(c, "cxr"),
+    "finetune_prompt_cell": lambda c: S.PromptCellFinetuneSettings.from_config(c, "brain", "diverse-noinfo"),
+    "synthesize_prompt_cell": lambda c: S.PromptCellSynthesizeSettings.from_config(c, "brain"),
     "evaluate": S.EvaluateSettings.from_config,
     "counterfactual": lambda c: S.CounterfactualSettings.from_config(c, "brain", "sdedit"),
     "ageing": lambda c: S.AgeingSettings.from_config(c, "brain", "basic_ft", "LD", "word"),

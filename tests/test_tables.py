@@ -244,3 +244,34 @@ def test_edit_gain_skips_unscored_pairs_and_says_no_difference_only_when_every_p
     assert same["verdict"] == "no difference"
     partial = paired_gain(np.array([0.5, np.nan, 0.6, 0.7, 0.5, 0.6, 0.7, 0.8]), np.full(8, 0.4), subjects, 100, 0)
     assert partial["n"] == 7 and partial["n_missing"] == 1 and not np.isnan(partial["gain_low"])
+
+
+def test_prompt_ablation_reads_each_cell_against_the_runs_own_wording_as_a_paired_difference(tmp_path):
+    import numpy as np
+
+    from ldbench.report.prompt_ablation import prompt_ablation_frame, write_prompt_ablation
+    from ldbench.settings import PROMPT_CELLS, DistanceSettings
+    from ldbench.stages.evaluate import save_features
+
+    rng = np.random.default_rng(0)
+    extractor = "evaluator: multi-task"
+    save_features(tmp_path / "real.npz", extractor, test=rng.normal(size=(80, 6)))
+    shifts = {"simple-noinfo": 1.0, "simple-info": 1.0, "diverse-noinfo": 1.0, "diverse-info": 0.0}  # diverse-info matches the real set
+    noise = rng.normal(size=(60, 6))  # index-paired sets: one noise, one shift per cell
+    metrics, features = {}, {}
+    for cell in PROMPT_CELLS:
+        features[("brain", cell)] = tmp_path / f"{cell}.npz"
+        save_features(features[("brain", cell)], extractor, generated=noise + shifts[cell])
+        metrics[("brain", cell)] = _write(tmp_path / f"{cell}.json", _metrics(10.0 * shifts[cell] + 1, 0.0))
+    settings = DistanceSettings(feature_extractor="evaluator", inception_weights=None, kid_subset_size=50, kid_subsets=10,
+                                interval_draws=50, seed=0)
+    frame = prompt_ablation_frame(metrics, features, {"brain": tmp_path / "real.npz"}, "simple-info", settings)
+    by_cell = frame.set_index("cell")
+    assert len(frame) == 4 and by_cell.loc["simple-info", "dFID"] != by_cell.loc["simple-info", "dFID"]  # the reference: no Δ (NaN)
+    assert by_cell.loc["diverse-info", "dFID_ci_high"] < 0 and by_cell.loc["diverse-info", "FID_verdict"] == "cell lower"
+    assert by_cell.loc["simple-noinfo", "FID_verdict"] == "inconclusive"  # the same images as the reference: Δ = 0
+    write_prompt_ablation(frame, tmp_path / "table_prompt_ablation", "simple-info")
+    md = (tmp_path / "table_prompt_ablation.md").read_text()
+    assert "(reference)" in md and "51.35" in md and "0.0351" in md and "cell lower" in md
+    rows = [line for line in md.splitlines() if line.startswith("| brain")]
+    assert sum("51.35" in line for line in rows) == 1 and "diverse | yes" in next(line for line in rows if "51.35" in line)

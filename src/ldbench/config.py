@@ -153,6 +153,9 @@ def cross_field_errors(config: Mapping) -> list[str]:
     unknown = sorted(set(config["ageing"]["datasets"]) - set(config["datasets"]))
     if unknown:
         errors.append(f"ageing.datasets: {unknown} are not in datasets {list(config['datasets'])}")
+    unknown = sorted(set(config["prompt_ablation"]["datasets"]) - set(config["datasets"]))
+    if unknown:
+        errors.append(f"prompt_ablation.datasets: {unknown} are not in datasets {list(config['datasets'])}")
     unknown = sorted(set(config["ageing"]["methods"]) - set(methods))
     if unknown:
         errors.append(f"ageing.methods: {unknown} are not in finetune.methods {methods}")

@@ -114,6 +114,37 @@ class DatasetSettings(Settings):
 
 
 @dataclass(frozen=True)
+class PromptWording(Settings):
+    """How prompts are worded (``prompts``; ``ldbench.prompts``): simple | diverse, with or without the patient's age and sex."""
+
+    style: str
+    patient_info: bool
+    seed: int  # draws the diverse wording of each row
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> PromptWording:
+        return cls(style=config["prompts"]["style"], patient_info=config["prompts"]["patient_info"], seed=config["seed"])
+
+    @property
+    def cell(self) -> str:
+        """The prompt ablation's name of this wording ("simple-info", "diverse-noinfo", ...)."""
+        return f"{self.style}-{'info' if self.patient_info else 'noinfo'}"
+
+    @classmethod
+    def from_cell(cls, cell: str, seed: int) -> PromptWording:
+        style, _, info = cell.partition("-")
+        if style not in PROMPT_STYLES or info not in ("info", "noinfo"):
+            raise ValueError(f"prompt ablation cell {cell!r}: expected <{'|'.join(PROMPT_STYLES)}>-<info|noinfo>")
+        return cls(style=style, patient_info=info == "info", seed=seed)
+
+
+#: ``prompts.style`` values
+PROMPT_STYLES = ("simple", "diverse")
+#: the prompt ablation's cells: wording × patient information
+PROMPT_CELLS = tuple(PromptWording(style, info, seed=0).cell for style in PROMPT_STYLES for info in (False, True))
+
+
+@dataclass(frozen=True)
 class ClassifierTask(Settings):
     """A dataset's classification task: target columns and the rows that belong to it."""
 
@@ -272,6 +303,7 @@ class FinetuneSettings(Settings):
     image_size: int
     seed: int
     training: Training
+    prompts: PromptWording
 
     @classmethod
     def from_config(cls, config: Mapping, dataset: str, method: str, ld: str) -> FinetuneSettings:
@@ -281,7 +313,7 @@ class FinetuneSettings(Settings):
         return cls(dataset=DatasetSettings.from_config(config, dataset), method=method, method_block=block, variant=ld,
                    steps=ft["steps"], batch_size=ft["batch_size"], gradient_accumulation_steps=ft["gradient_accumulation_steps"],
                    delta=delta, loss_target=loss_target, image_size=config["image_size"], seed=config["seed"],
-                   training=Training.from_config(config))
+                   training=Training.from_config(config), prompts=PromptWording.from_config(config))
 
     @property
     def method_config(self) -> MethodConfig:
@@ -301,6 +333,20 @@ class FinetuneSettings(Settings):
             mixed_precision=self.training.mixed_precision, checkpoint_every=self.training.checkpoint_every,
             max_grad_norm=cfg.max_grad_norm, prior_loss_weight=cfg.prior_loss_weight, **levers,
         )
+
+
+#: the prompt ablation fine-tunes this method with LD in every cell (the paper: Basic FT + LD)
+PROMPT_ABLATION_METHOD = "basic_ft"
+
+
+@dataclass(frozen=True)
+class PromptCellFinetuneSettings(FinetuneSettings):
+    """``finetune_prompt_cell``: the prompt ablation's Basic FT + LD in one cell's wording, for ``prompt_ablation.steps``."""
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str, cell: str) -> FinetuneSettings:
+        base = FinetuneSettings.from_config(config, dataset, PROMPT_ABLATION_METHOD, "LD")
+        return dataclasses.replace(base, steps=config["prompt_ablation"]["steps"], prompts=PromptWording.from_cell(cell, config["seed"]))
 
 
 @dataclass(frozen=True)
@@ -400,6 +446,13 @@ class SampleSetSettings(Settings):
 @dataclass(frozen=True)
 class SynthesizeSettings(SampleSetSettings):
     """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice)."""
+
+
+@dataclass(frozen=True)
+class PromptCellSynthesizeSettings(SampleSetSettings):
+    """``synthesize_prompt_cell``: ``prompt_ablation.n_images`` training-split prompts, in the model's wording, at δ = 0."""
+
+    count_key: ClassVar[tuple[str, str]] = ("prompt_ablation", "n_images")
 
 
 @dataclass(frozen=True)

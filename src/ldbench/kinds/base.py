@@ -61,6 +61,8 @@ class DatasetKind:
     #: overview figure: age-group bin edges
     age_bins: ClassVar[tuple[int, ...]] = (0, 200)
     counterfactual_tasks: ClassVar[tuple[CounterfactualTask, ...]] = ()
+    #: diverse prompt wording (``ldbench.prompts``): words of :meth:`condition_text` → the synonyms one is drawn from
+    condition_synonyms: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -37,6 +37,11 @@ class Brain(DatasetKind):
                    "default": [2, 4], "description": "[min, max] visits per subject"},
     }
     age_bins = (0, 70, 80, 200)
+    condition_synonyms: ClassVar[dict] = {
+        "no cognitive impairment": ("no cognitive impairment", "normal cognition", "no signs of dementia"),
+        "mild cognitive impairment": ("mild cognitive impairment", "MCI", "mild memory impairment"),
+        "Alzheimer's disease": ("Alzheimer's disease", "Alzheimer's dementia", "AD"),
+    }
     counterfactual_tasks = (
         CounterfactualTask("CN → AD", "diagnosis == 'CN'", {"diagnosis": "AD"}, {"diagnosis": "AD"}, "label_AD", 1, "diagnosis == 'AD'"),
         CounterfactualTask("AD → CN", "diagnosis == 'AD'", {"diagnosis": "CN"}, {"diagnosis": "CN"}, "label_AD", 0, "diagnosis == 'CN'"),

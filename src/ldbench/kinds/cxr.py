@@ -32,6 +32,15 @@ class Cxr(DatasetKind):
         "n_patients": {"type": "integer", "minimum": 8, "default": 600, "description": "phantom patients"},
     }
     age_bins = (0, 45, 65, 200)
+    condition_synonyms: ClassVar[dict] = {
+        "no finding": ("no finding", "no acute findings", "a normal chest"),
+        "cardiomegaly": ("cardiomegaly", "an enlarged heart", "an enlarged cardiac silhouette"),
+        "pleural effusion": ("pleural effusion", "fluid in the pleural space"),
+        "consolidation": ("consolidation", "airspace consolidation"),
+        "pneumonia": ("pneumonia", "a pneumonic infiltrate"),
+        "edema": ("edema", "pulmonary edema"),
+        "support devices": ("support devices", "lines and tubes"),
+    }
     counterfactual_tasks = (
         CounterfactualTask("No Finding → Cardiomegaly", "`label_No Finding` == 1", {"label_Cardiomegaly": 1, "label_No Finding": 0},
                            {"cardiomegaly": 0.8}, "label_Cardiomegaly", 1, "label_Cardiomegaly == 1"),

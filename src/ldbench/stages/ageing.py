@@ -30,14 +30,14 @@ from ..encoding import encode_images
 from ..images import gray_uint8_to_unit, load_images, save_png, to_gray_uint8
 from ..kinds import get_kind
 from ..methods import MethodConfig, get_strategy
-from ..metrics import l1_distance, lpips_or_none, lpips_status, psnr, ssim
+from ..metrics import l1_distance, lpips_or_none, lpips_status
 from ..models import load_components
 from ..runtime import compute_device
 from ..seeds import derive_seed
 from ..settings import AgeingSettings, GroundTruthSettings, TrainSettings
 from ..train import LatentSet, train
 from ..utils import LdbenchError, atomic_dir, read_json, write_csv, write_json
-from .common import draw_rows, inference_delta, phantom_truths, training_levers
+from .common import draw_rows, inference_delta, output_png, phantom_truths, similarity_to, training_levers
 
 log = logging.getLogger("ldbench")
 
@@ -101,11 +101,6 @@ def clean_truths(truth: GroundTruthSettings | None, pairs: pd.DataFrame) -> np.n
     return np.stack([gt.truth for gt in found])
 
 
-def _to(reference: np.ndarray, out: np.ndarray, lpips, suffix: str) -> dict[str, float]:
-    return {f"ssim_to_{suffix}": ssim(reference, out), f"psnr_to_{suffix}": psnr(reference, out), f"l1_to_{suffix}": l1_distance(reference, out),
-            f"lpips_to_{suffix}": lpips(reference, out) if lpips else float("nan")}
-
-
 def predicted_years(regressor: AgeRegressor, source_u8: np.ndarray, outputs: dict[str, np.ndarray], follow_up_u8: np.ndarray,
                     asked: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Per variant: the regressor's age of the source and the output, the gain it reads, the years asked for
@@ -166,11 +161,11 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
     per_image = pd.DataFrame([{
         "variant": variant, "image_young": rows["image_young"][i], "image_old": rows["image_old"][i], "subject": str(rows["subject"][i]),
         "years": float(rows["age_old"][i] - rows["age_young"][i]), "ld": ld, "delta": delta,
-        **_to(truth_u8[i], out[i], lpips, "truth"), "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
-        **(_to(clean[i], out[i], lpips, "clean_truth") if clean is not None else {}),
+        **similarity_to(truth_u8[i], out[i], lpips, "truth"), "l1_source_to_truth": l1_distance(truth_u8[i], source_u8[i]),
+        **(similarity_to(clean[i], out[i], lpips, "clean_truth") if clean is not None else {}),
         **({"l1_source_to_clean_truth": l1_distance(clean[i], source_u8[i])} if clean is not None else {}),
         **{name: float(values[i]) for name, values in years[variant].items()},
-        "output": str(Path(out_dir) / _png_name(variant, i)),
+        "output": str(Path(out_dir) / output_png(variant, i)),
     } for variant, out in outputs.items() for i in range(len(rows))])
     edited = outputs["edit"]
     summary = {
@@ -192,10 +187,6 @@ def ageing(settings: AgeingSettings, dataset: str, model_dir: Path, chosen_json:
                             **({"clean_truth": clean[:4]} if clean is not None else {}))
         for variant, out in outputs.items():
             for i, pixels in enumerate(out):
-                save_png(tmp / _png_name(variant, i), pixels)
+                save_png(tmp / output_png(variant, i), pixels)
     return per_image
 
-
-def _png_name(variant: str, index: int) -> str:
-    """Where an output is saved inside the stage's folder (``ageing_realism`` reads it)."""
-    return f"images/{variant.replace(' ', '_')}/{index:03d}.png"

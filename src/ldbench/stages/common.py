@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..drift import Delta, as_delta
-from ..prompts import build_prompt
+from ..metrics import l1_distance, psnr, ssim
+from ..prompts import DEFAULT_WORDING, build_prompt
+from ..settings import PromptWording
 from ..utils import LdbenchError, read_json
 
 if TYPE_CHECKING:
@@ -63,8 +65,14 @@ def target_matrix(rows: pd.DataFrame, targets: list[str]) -> np.ndarray:
     return rows[targets].to_numpy(dtype=np.float32, copy=True)
 
 
-def prompts_for(rows: pd.DataFrame, kind: str, modality_phrase: str) -> list[str]:
-    return [build_prompt(row, kind, modality_phrase) for row in rows.to_dict("records")]
+def prompts_for(rows: pd.DataFrame, kind: str, modality_phrase: str, wording: PromptWording) -> list[str]:
+    return [build_prompt(row, kind, modality_phrase, wording) for row in rows.to_dict("records")]
+
+
+def model_prompts(rows: pd.DataFrame, kind: str, metadata: Mapping) -> list[str]:
+    """The prompts of ``rows`` in a fine-tuned model's own phrase and wording, as it was trained on them."""
+    wording = metadata.get("prompts")  # None: fine-tuned before prompts had wordings, in the one template of then
+    return prompts_for(rows, kind, metadata["modality_phrase"], PromptWording.from_params(wording) if wording else DEFAULT_WORDING)
 
 
 def inference_model(performance: PerformanceSettings, source, compile: bool = True) -> Components:
@@ -127,3 +135,14 @@ def phantom_truths(truth: GroundTruthSettings, kind: DatasetKind, subjects: Sequ
             raise LdbenchError(f"{image}: differs from its phantom re-render; the ground truth would not match")
         truths.append(gt)
     return truths
+
+
+def similarity_to(reference: np.ndarray, out: np.ndarray, lpips, suffix: str) -> dict[str, float]:
+    """SSIM, PSNR, L1 and LPIPS (NaN where ``lpips`` is None) of an output to a reference image, named ``*_to_{suffix}``."""
+    return {f"ssim_to_{suffix}": ssim(reference, out), f"psnr_to_{suffix}": psnr(reference, out), f"l1_to_{suffix}": l1_distance(reference, out),
+            f"lpips_to_{suffix}": lpips(reference, out) if lpips else float("nan")}
+
+
+def output_png(set_name: str, index: int) -> str:
+    """Where an edited output is saved inside its stage's folder (the realism rules read it back)."""
+    return f"images/{set_name.replace(' ', '_')}/{index:03d}.png"

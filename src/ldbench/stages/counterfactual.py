@@ -42,12 +42,22 @@ from ..classifier import load_classifier, predict
 from ..editing import EDITORS, edit, reconstruct
 from ..images import gray_uint8_to_unit, load_images, save_png, to_gray_uint8
 from ..kinds import CounterfactualTask, DatasetKind, get_kind
-from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1, psnr, ssim
+from ..metrics import l1_distance, lpips_or_none, lpips_status, masked_l1
 from ..models import read_metadata
 from ..seeds import derive_seed
 from ..settings import CounterfactualSettings, GroundTruthSettings
 from ..utils import LdbenchError, atomic_dir, write_csv, write_json
-from .common import draw_rows, inference_delta, inference_model, phantom_truths, prompts_for, read_slices, split_rows
+from .common import (
+    draw_rows,
+    inference_delta,
+    inference_model,
+    model_prompts,
+    output_png,
+    phantom_truths,
+    read_slices,
+    similarity_to,
+    split_rows,
+)
 
 log = logging.getLogger("ldbench")
 
@@ -70,13 +80,10 @@ def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: li
     sources and the truths) against the true one."""
     scores = []
     for i, (source, out) in enumerate(zip(source_u8, out_u8, strict=True)):
-        rec = {"ssim_to_source": ssim(source, out), "psnr_to_source": psnr(source, out),
-               "lpips_to_source": lpips(source, out) if lpips else float("nan")}
+        rec = similarity_to(source, out, lpips, "source")
         if truths:
             inside, outside = masked_l1(out, source, regions[i]), masked_l1(out, source, ~regions[i])
-            rec.update({"ssim_to_truth": ssim(truths[i], out), "psnr_to_truth": psnr(truths[i], out), "l1_to_truth": l1_distance(truths[i], out),
-                        "lpips_to_truth": lpips(truths[i], out) if lpips else float("nan"),
-                        "l1_source_to_truth": l1_distance(truths[i], source),
+            rec.update({**similarity_to(truths[i], out, lpips, "truth"), "l1_source_to_truth": l1_distance(truths[i], source),
                         "change_outside_region": outside, "change_inside_region": inside,
                         "locality_ratio": inside / outside if outside > 0 else float("nan")})
             if measure is not None:
@@ -98,7 +105,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
     measure = kind.measure_effect if kind.effect_measure else None
     test = split_rows(read_slices(slices_csv), "test")
     models = {ld: inference_model(settings.performance, model_dir, compile=False) for ld, model_dir in model_dirs.items()}  # loaded once, not per task
-    phrases = {ld: read_metadata(model_dir)["modality_phrase"] for ld, model_dir in model_dirs.items()}
+    metadata = {ld: read_metadata(model_dir) for ld, model_dir in model_dirs.items()}
 
     records, examples, pngs = [], {}, {}
     for t_index, task in enumerate(kind.counterfactual_tasks):
@@ -118,7 +125,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
         p_source = predict(classifier, gray_uint8_to_unit(source_u8))[:, column]
         measured = ([measure(s) for s in source_u8], [measure(t) for t in truths]) if measure and truths else ([], [])
         for ld, components in models.items():
-            src_prompts, tgt_prompts = prompts_for(rows, ds.kind, phrases[ld]), prompts_for(target_rows, ds.kind, phrases[ld])
+            src_prompts, tgt_prompts = model_prompts(rows, ds.kind, metadata[ld]), model_prompts(target_rows, ds.kind, metadata[ld])
             seed = derive_seed(settings.seed, "counterfactual", "edit", task.name)
             outputs = {
                 "edit": edit(components, sources, src_prompts, tgt_prompts, editor, deltas[ld], seed, edit_settings, desc=f"{task.name} {ld}"),
@@ -133,7 +140,7 @@ def counterfactual(settings: CounterfactualSettings, model_dirs: dict[str, Path]
                        "sampling_steps": edit_settings.steps}
             for variant, images in outputs.items():
                 out_u8 = to_gray_uint8(images)
-                names = [f"images/{t_index}-{ld}-{variant.replace(' ', '_')}/{i:03d}.png" for i in range(len(rows))]
+                names = [output_png(f"{t_index}-{ld}-{variant}", i) for i in range(len(rows))]
                 pngs.update(zip(names, out_u8))
                 p_out = predict(classifier, gray_uint8_to_unit(out_u8))[:, column]
                 p_target = p_out if task.target_value else 1 - p_out

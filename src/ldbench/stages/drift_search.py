@@ -35,7 +35,7 @@ from ..sample import generate
 from ..seeds import derive_seed
 from ..settings import DriftSearchSettings
 from ..utils import LdbenchError, atomic_path, write_csv, write_json
-from .common import draw_rows, inference_model, prompts_for, read_slices, split_rows, target_matrix, task_mask
+from .common import draw_rows, inference_model, model_prompts, read_slices, split_rows, target_matrix, task_mask
 
 log = logging.getLogger("ldbench")
 
@@ -51,7 +51,7 @@ def drift_search(settings: DriftSearchSettings, model_dir: Path, slices_csv: Pat
     meta = read_metadata(model_dir)
     slices = read_slices(slices_csv)
     rows = draw_rows(split_rows(slices, "val"), settings.n_samples, derive_seed(settings.seed, "drift_search", "rows"))
-    prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
+    prompts = model_prompts(rows, settings.dataset.kind, meta)
     real = read_grays(rows["image"])
     classifier, targets = load_classifier(classifier_path)
     labels = torch.from_numpy(target_matrix(rows, targets))

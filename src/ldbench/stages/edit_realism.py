@@ -36,7 +36,6 @@ from .evaluate import Extractor, fid_kid, paired_fid_kid, provenance
 
 log = logging.getLogger("ldbench")
 
-SOURCE, FLOOR = REALISM_SOURCE, REALISM_FLOOR
 #: the per-image variants of ``counterfactual`` scored here, in table order
 EDITED = ("edit", "null edit", "reconstruction")
 
@@ -75,9 +74,9 @@ def _task_realism(settings: DistanceSettings, extractor: Extractor, purpose: str
         log.warning("%s: %d reference images and %d edits; realism needs at least 2 of each, skipped", name, len(reference_paths), n)
         return [{**context, "ld": "", "variant": "", "n": n, "skipped": "fewer than 2 reference images or edits"}], []
     reference = extractor(reference_paths)
-    controls = {SOURCE: extractor(next(iter(by_ld.values()))["edit"][source_column])}
+    controls = {REALISM_SOURCE: extractor(next(iter(by_ld.values()))["edit"][source_column])}
     if len(floor_paths) >= 2:
-        controls[FLOOR] = extractor(floor_paths)
+        controls[REALISM_FLOOR] = extractor(floor_paths)
     sets = [{**context, "ld": "", "variant": variant, "n": len(features), "delta": float("nan"),
              **fid_kid(settings, reference, features, purpose, name, variant)} for variant, features in controls.items()]
     gains = []
@@ -90,7 +89,7 @@ def _task_realism(settings: DistanceSettings, extractor: Extractor, purpose: str
                       **paired_fid_kid(settings, reference, features["edit"], features["null edit"], purpose, name, ld)})
         fid = {row["variant"]: row["fid"] for row in sets if row["ld"] in ("", ld)}
         log.info("%s %s: FID edit %.3f, null edit %.3f, unedited source %.3f, real floor %.3f (n=%d; %d reference images)", name, ld,
-                 *(fid.get(v, float("nan")) for v in ("edit", "null edit", SOURCE, FLOOR)), n, len(reference_paths))
+                 *(fid.get(v, float("nan")) for v in ("edit", "null edit", REALISM_SOURCE, REALISM_FLOOR)), n, len(reference_paths))
     return sets, gains
 
 

@@ -29,7 +29,7 @@ def finetune(settings: FinetuneSettings, slices_csv: Path, latents: Path | None,
     strategy = get_strategy(settings.method, settings.method_config)
 
     rows = split_rows(read_slices(slices_csv), "train")
-    prompts = prompts_for(rows, ds.kind, strategy.modality_phrase(ds.modality))
+    prompts = prompts_for(rows, ds.kind, strategy.modality_phrase(ds.modality), settings.prompts)
     log.info("%s/%s/%s: %d training slices; e.g. %r", ds.name, settings.method, settings.variant, len(rows), prompts[0])
     if latents is None:
         mean, std = encode_images(components, load_images(rows["image"], settings.image_size), desc="encode slices")
@@ -48,5 +48,5 @@ def finetune(settings: FinetuneSettings, slices_csv: Path, latents: Path | None,
     train_settings = settings.train_settings(training_levers(settings.training.performance))
     summary = train(components, strategy, LatentSet(mean, std, prompts), train_settings, Path(work_dir), prior=prior)
     metadata = {**strategy.metadata(ds.modality), "dataset": ds.name, "kind": ds.kind, "ld": settings.variant,
-                "train_delta": train_settings.delta, "training": summary, "base_model": str(base_model)}
+                "train_delta": train_settings.delta, "prompts": settings.prompts.to_params(), "training": summary, "base_model": str(base_model)}
     components.save_pretrained(Path(out_dir), metadata=metadata)

@@ -20,7 +20,7 @@ from ..sample import generate
 from ..seeds import derive_seed
 from ..settings import TRAIN_SPLIT, SynthesizeSettings
 from ..utils import atomic_dir, write_csv
-from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
+from .common import draw_rows, inference_delta, inference_model, model_prompts, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -42,7 +42,7 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
     rows = synthesis_rows(split_rows(read_slices(slices_csv), "train"), settings)
-    prompts = prompts_for(rows, settings.dataset.kind, meta["modality_phrase"])
+    prompts = model_prompts(rows, settings.dataset.kind, meta)
     log.info("%d samples at δ=%s, e.g. %r", len(prompts), format_delta(delta_record(delta)), prompts[0])
     images = to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise"), **settings.sampling.kwargs()))
 

@@ -21,7 +21,7 @@ from ..sample import decode, denoise, initial_noise, latent_shape, make_schedule
 from ..seeds import derive_seed
 from ..settings import TrajectoriesSettings
 from ..utils import atomic_path
-from .common import draw_rows, inference_delta, inference_model, prompts_for, read_slices, split_rows
+from .common import draw_rows, inference_delta, inference_model, model_prompts, read_slices, split_rows
 
 log = logging.getLogger("ldbench")
 
@@ -40,7 +40,7 @@ def trajectories(settings: TrajectoriesSettings, model_dirs: dict[str, Path], ch
         components = inference_model(settings.performance, model_dir)
         if ld == "noLD":  # the real latents through the same VAE (it is frozen by every method)
             arrays["lat_real"] = encode_images(components, real_images, desc="encode real")[0].numpy()
-        prompts = prompts_for(rows, settings.dataset.kind, read_metadata(model_dir)["modality_phrase"])
+        prompts = model_prompts(rows, settings.dataset.kind, read_metadata(model_dir))
         noise = initial_noise(len(prompts), latent_shape(components), derive_seed(settings.seed, "trajectories", "noise"))
         kept: list[torch.Tensor] = []
         embed = PromptTable(components, prompts)
