@@ -117,6 +117,31 @@ def test_frechet_distance_by_eigendecomposition_equals_clean_fid(n, d):
     assert frechet_distance(real, real) == pytest.approx(0.0, abs=1e-5)
 
 
+def test_fid_where_clean_fids_square_root_is_complex_is_the_same_distance_by_eigendecomposition(monkeypatch):
+    """A few images in many feature dimensions make Σ₁Σ₂ singular; scipy's sqrtm may then come out complex, and
+    clean-fid refuses it. The reported FID is then the symmetric form of the same distance, never a crash."""
+    from cleanfid import fid as cleanfid_fid
+
+    from ldbench.metrics import frechet_distance
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(3, 64)), rng.normal(size=(3, 64)) + 0.5
+    expected = fid_from_features(real, fake)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("Imaginary component 0.0121")
+
+    monkeypatch.setattr(cleanfid_fid, "frechet_distance", refuse)
+    assert fid_from_features(real, fake) == pytest.approx(expected, rel=1e-6) == frechet_distance(real, fake)
+
+    def broken(*args, **kwargs):
+        raise ValueError("Training and test mean vectors have different lengths")
+
+    monkeypatch.setattr(cleanfid_fid, "frechet_distance", broken)
+    with pytest.raises(ValueError, match="different lengths"):  # any other refusal is not papered over
+        fid_from_features(real, fake)
+
+
 def test_mmd2_on_whole_sets_is_clean_fids_kid_of_one_full_subset():
     """clean-fid's kernel_distance on a single subset holding every image (a permutation) is the same estimate."""
     from cleanfid import fid as cleanfid_fid

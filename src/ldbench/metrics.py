@@ -1,11 +1,12 @@
 """Distribution metrics on feature sets, with clean-fid's own Fréchet and kernel distances.
 
 Which features go in is the caller's choice and is recorded beside every number
-(``feature_extractor``): the domain extractor is the real-data classifier's penultimate layer.
+(``feature_extractor``): the evaluation-only network's (``ldbench.evaluator``) or Inception's.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ import numpy as np
 from cleanfid import fid as cleanfid_fid
 
 from .utils import LdbenchError
+
+log = logging.getLogger("ldbench")
 
 INCEPTION_FILE = "inception-2015-12-05.pt"  # the name clean-fid downloads its torchscript under
 
@@ -27,12 +30,25 @@ def _check(name: str, feats: np.ndarray) -> np.ndarray:
     return feats
 
 
+#: how every reported FID is computed (each metric file's ``library``)
+FID_COMPUTATION = ("FID: clean-fid's frechet_distance; where its scipy sqrtm of Σ₁Σ₂ comes out complex (singular covariances: "
+                   "fewer images than feature dimensions), the same Fréchet distance by symmetric eigendecomposition "
+                   "(ldbench.metrics.frechet_distance, equal to clean-fid's wherever both are defined)")
+
+
 def fid_from_features(real: np.ndarray, fake: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (clean-fid's ``frechet_distance``)."""
+    """Fréchet distance between Gaussians fitted to two feature sets (clean-fid's ``frechet_distance``, see :data:`FID_COMPUTATION`)."""
     real, fake = _check("real features", real), _check("generated features", fake)
     mu1, mu2 = real.mean(0), fake.mean(0)
     s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
-    return float(cleanfid_fid.frechet_distance(mu1, s1, mu2, s2))
+    try:
+        return float(cleanfid_fid.frechet_distance(mu1, s1, mu2, s2))
+    except ValueError as err:  # clean-fid refuses a square root whose imaginary part exceeds 1e-3
+        if "Imaginary component" not in str(err):
+            raise
+        log.warning("clean-fid's sqrtm is complex at n=%d / %d images with %d features (%s): FID by symmetric eigendecomposition",
+                    len(real), len(fake), real.shape[1], err)
+        return frechet_distance(real, fake)
 
 
 def kid_subsets(real: np.ndarray, fake: np.ndarray, subset_size: int, num_subsets: int, seed: int) -> np.ndarray:

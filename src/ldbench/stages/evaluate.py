@@ -36,6 +36,7 @@ from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
 from ..metrics import (
     FID,
+    FID_COMPUTATION,
     HALF_SAMPLING,
     half_sampling_interval,
     inception_features,
@@ -142,7 +143,7 @@ def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict
 def provenance(settings: DistanceSettings, extractor: str, resize: str | None = None) -> dict:
     return {
         "feature_extractor": extractor, **({"resize": resize} if resize else {}), "dtype": "float64",
-        "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)",
+        "library": f"clean-fid {version('clean-fid')} (frechet_distance, kernel_distance)", "fid_computation": FID_COMPUTATION,
         "interval": HALF_SAMPLING.format(draws=settings.interval_draws), "seed": settings.seed,
     }
 
