@@ -138,6 +138,10 @@ def test_diverse_wording_is_seeded_per_image_keeps_the_modality_phrase_and_names
     for truth, words in synonyms.items():
         used = {w for w in words for p, row in zip(prompts, BRAIN_ROWS) if get_kind("brain").condition_text(row) == truth and w in p}
         assert len(used) >= 2, truth
+    # the dataset's own modality phrase (Basic FT's) gets synonyms too; a method's phrase ("sks brain MRI" above) never does
+    plain = [build_prompt(row, "brain", "brain MRI", diverse) for row in BRAIN_ROWS]
+    used = {m for m in get_kind("brain").modality_synonyms["brain MRI"] if any(m in p for p in plain)}
+    assert len(used) >= 3 and all(any(m in p for m in used) for p in plain)
     # a counterfactual's source and target prompts (same image, new diagnosis) differ only in the finding
     source, target = BRAIN_ROWS[0], {**BRAIN_ROWS[0], "diagnosis": "AD"}
     a, b = (build_prompt(r, "brain", "brain MRI", diverse) for r in (source, target))

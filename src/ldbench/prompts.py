@@ -9,17 +9,20 @@ unpublished, so the templates below are this pipeline's documented choice (``pro
   "a {modality} of a {age} year old {sex} with {condition}",
   e.g. "a brain MRI of a 71 year old female with Alzheimer's disease"
 * simple, without: "a {modality} with {condition}"
-* diverse: per row, one of the :data:`DIVERSE_FRAMES` (with or without the patient), with the age,
-  sex and condition each phrased by one of their synonyms (:data:`PATIENT_PHRASES`, :data:`SEX_WORDS`,
-  the kind's ``condition_synonyms``). The choice is seeded by ``prompts.seed`` and the row's
+* diverse: per row, one of the :data:`DIVERSE_FRAMES` (with or without the patient), with the
+  modality, age, sex and condition each phrased by one of their synonyms (the kind's
+  ``modality_synonyms``, :data:`PATIENT_PHRASES`, :data:`SEX_WORDS`, the kind's
+  ``condition_synonyms``). The choice is seeded by ``prompts.seed`` and the row's
   image, so a slice gets the same wording when fine-tuning and when its prompt is sampled, and the
   source and target prompts of a counterfactual edit share their frame.
 
 ``condition`` is the dataset kind's (``ldbench.kinds``): the diagnosis for brain MRI, the findings
 for chest X-ray; every wording keeps it, since it is the class a sample is generated for.
 ``modality`` is the phrase of the fine-tuning method (the dataset's "brain MRI", DreamBooth's
-"sks brain MRI", Textual Inversion's placeholder token, ...): diverse frames vary the words around
-it, never the phrase itself, so a learned token stays in every prompt.
+"sks brain MRI", Textual Inversion's placeholder token, ...). Diverse wording replaces it by a
+synonym only where the kind lists the phrase itself (``modality_synonyms``: "brain MRI" → "MRI of
+the brain", ...: Basic FT's and LoRA's phrase); a method's own phrase is kept verbatim, so a learned
+token stays in every prompt, and only the frame around it varies.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ def _diverse(row: Mapping, kind: str, modality: str, wording: PromptWording) -> 
     rng = np.random.default_rng(derive_seed(wording.seed, "prompt", key))
     # every draw is made whatever the wording, so a row's frame does not depend on patient_info or its labels
     frame_index, patient_index, sex_index = (int(rng.integers(n)) for n in (len(DIVERSE_FRAMES), len(PATIENT_PHRASES), 3))
+    modalities = get_kind(kind).modality_synonyms.get(modality, (modality,))  # a method's own phrase ("sks brain MRI", a token) stays
+    modality = modalities[int(rng.integers(len(modalities)))]
     synonyms = get_kind(kind).condition_synonyms
     condition = get_kind(kind).condition_text(row)
     if synonyms:  # one pass, longest term first, so a synonym is never rewritten again

@@ -63,6 +63,8 @@ class DatasetKind:
     counterfactual_tasks: ClassVar[tuple[CounterfactualTask, ...]] = ()
     #: diverse prompt wording (``ldbench.prompts``): words of :meth:`condition_text` → the synonyms one is drawn from
     condition_synonyms: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: diverse prompt wording: a dataset's modality phrase → its synonyms (a method's own phrase is never replaced)
+    modality_synonyms: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ class Brain(DatasetKind):
                    "default": [2, 4], "description": "[min, max] visits per subject"},
     }
     age_bins = (0, 70, 80, 200)
+    modality_synonyms: ClassVar[dict] = {"brain MRI": ("brain MRI", "MRI of the brain", "T1-weighted brain MRI", "brain MR image")}
     condition_synonyms: ClassVar[dict] = {
         "no cognitive impairment": ("no cognitive impairment", "normal cognition", "no signs of dementia"),
         "mild cognitive impairment": ("mild cognitive impairment", "MCI", "mild memory impairment"),

@@ -32,6 +32,7 @@ class Cxr(DatasetKind):
         "n_patients": {"type": "integer", "minimum": 8, "default": 600, "description": "phantom patients"},
     }
     age_bins = (0, 45, 65, 200)
+    modality_synonyms: ClassVar[dict] = {"chest x-ray": ("chest x-ray", "chest radiograph", "frontal chest X-ray", "CXR")}
     condition_synonyms: ClassVar[dict] = {
         "no finding": ("no finding", "no acute findings", "a normal chest"),
         "cardiomegaly": ("cardiomegaly", "an enlarged heart", "an enlarged cardiac silhouette"),
