@@ -141,7 +141,7 @@ def test_evaluation_features_come_from_a_network_used_for_nothing_else(tmp_path)
         line = re.search(r"^    input: (.*)$", body, re.MULTILINE)
         inputs.setdefault(rule, []).append(line.group(1) if line else "")
     readers = {rule for rule, lines in inputs.items() if any("results/evaluator/" in line for line in lines)}
-    assert readers == {"real_features", "evaluate", "edit_realism", "ageing_realism"}
+    assert readers == {"real_features", "evaluate", "evaluate_prompt_cell", "edit_realism", "ageing_realism"}
     for rule in readers:
         assert not any("results/classifiers/" in line for line in inputs[rule]), inputs[rule]
     # the classifier that scores the edits' effect is not the one the δ search consults
