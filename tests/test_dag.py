@@ -121,11 +121,11 @@ def test_slurm_profile_resources(tmp_path):
     out = snakemake(workdir, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm")).stdout
     resources = _resources_by_rule(out)
     for rule in ("pretrain_base", "encode_latents", "class_images", "finetune", "drift_search", "base_delta_sweep", "train_evaluator", "synthesize", "train_classifier",
-                 "counterfactual", "trajectories", "ageing", "train_age_regressor"):
+                 "counterfactual", "trajectories", "ageing", "train_age_regressor", "finetune_prompt_cell", "synthesize_prompt_cell"):
         r = resources[rule]
         assert r["gpu"] == "1" and r["slurm_partition"] == "gpu", (rule, r)
         assert int(r["runtime"]) >= 120 and int(r["mem_mb"]) >= 16000 and int(r["cpus_per_task"]) >= 4, (rule, r)
-    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate", "edit_realism", "ageing_realism"):
+    for rule in ("make_phantoms", "preprocess", "real_features", "evaluate", "edit_realism", "ageing_realism", "evaluate_prompt_cell"):
         r = resources[rule]
         assert "gpu" not in r and r["slurm_account"] and int(r["runtime"]) > 0, (rule, r)
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd", "sbatch", "sacct")
-LOCAL_RULES = {"paper_tables", "paper_counterfactual", "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "fig_metric_vs_n", "fig_memorisation", "all"}
+LOCAL_RULES = {"paper_tables", "paper_counterfactual", "table_prompt_ablation", "fig1_counterfactuals", "fig2_delta_sweep", "fig3_latent_distributions", "fig5_samples_per_method", "fig_metric_vs_n", "fig_memorisation", "all"}
 
 
 def _unavailable(reason: str):
