@@ -25,12 +25,13 @@ from .tables import _distance_columns, _read_metrics, fid_label
 #: the paper's best cell (diverse wording + patient information; dataset not stated in what is
 #: known of the paper: ../shared/paper/paper-digest.md), Inception features at 512 px
 PAPER_BEST = {"cell": "diverse-info", "FID": 51.35, "KID": 0.0351}
-STYLE_TITLES = {"simple": "simple", "diverse": "diverse"}
 
 
 def prompt_ablation_frame(metric_files: Mapping[tuple[str, str], Path], feature_files: Mapping[tuple[str, str], Path],
                           real_files: Mapping[str, Path], reference: str, settings: DistanceSettings) -> pd.DataFrame:
     """One row per (dataset, cell): FID / KID with intervals, and the paired difference to the ``reference`` cell."""
+    real = {dataset: load_features(path)["test"] for dataset, path in real_files.items()}  # each file read once, not per cell
+    generated = {key: load_features(path)["generated"] for key, path in feature_files.items()}
     rows = []
     for (dataset, cell), path in sorted(metric_files.items()):
         m = _read_metrics(path)
@@ -38,13 +39,12 @@ def prompt_ablation_frame(metric_files: Mapping[tuple[str, str], Path], feature_
         row = {"dataset": dataset, "cell": cell, "wording": wording.style, "patient_info": wording.patient_info,
                "delta": m["delta"], **_distance_columns(m, path), "extractor": m["feature_extractor"].split(":")[0]}
         if cell != reference:
-            if (dataset, reference) not in feature_files:
+            if (dataset, reference) not in generated:
                 raise LdbenchError(f"the prompt ablation's reference cell {reference!r} (the run's prompts) has no samples for {dataset}")
-            real = load_features(real_files[dataset])["test"]
-            ours, theirs = (load_features(feature_files[(dataset, c)])["generated"] for c in (cell, reference))
+            ours, theirs = generated[(dataset, cell)], generated[(dataset, reference)]
             if len(ours) != len(theirs):
                 raise LdbenchError(f"{feature_files[(dataset, cell)]}: {len(ours)} images, but the reference cell has {len(theirs)}; re-run")
-            effect = paired_fid_kid(settings, real, ours, theirs, "prompt_ablation", dataset, cell)
+            effect = paired_fid_kid(settings, real[dataset], ours, theirs, "prompt_ablation", dataset, cell)
             for metric in ("fid", "kid"):
                 low, high = effect[f"delta_{metric}_ci95"]
                 row |= {f"d{metric.upper()}": effect[f"delta_{metric}"], f"d{metric.upper()}_ci_low": low,
@@ -82,7 +82,7 @@ def write_prompt_ablation(frame: pd.DataFrame, stem: Path, reference: str) -> No
     })
     n = ", ".join(sorted({str(v) for v in frame["n_generated"]}))
     note = (f"Each cell fine-tunes Basic FT + LD for the same steps on the same training slices; only the prompts' wording differs "
-            "(ldbench.prompts: simple = one template; diverse = seeded frames and synonyms for the age, sex and finding; without "
+            "(ldbench.prompts: simple = one template; diverse = seeded frames and synonyms for the modality, age, sex and finding; without "
             "patient info the age and sex are left out, the diagnosis or findings stay). Every cell is sampled at δ = 0 (no cell gets "
             f"a δ search) from the same training rows and initial noise (n = {n} per cell) and scored as in Table 1 against the real "
             "test split, with 95 % half-sampling intervals. Δ: the cell minus the reference cell (the wording of this run's own "
