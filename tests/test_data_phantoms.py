@@ -233,6 +233,27 @@ def test_brain_ventricle_measure_tracks_the_phantoms_ventricle_volume():
     assert 0.03 < min(measured) and max(measured) < 0.3
 
 
+def test_cxr_heart_measure_tracks_the_phantoms_cardiothoracic_ratio():
+    """The fixed segmentation behind the X-ray edits' effect measure, on phantoms of known cardiothoracic ratio
+    (as drawn): it rises with the ratio across patients and moves the right way on every No Finding ↔
+    Cardiomegaly pair, whatever else the radiograph shows."""
+    from scipy.stats import spearmanr
+
+    from ldbench.data.groundtruth import cxr_counterfactual
+    from ldbench.kinds import get_kind
+
+    measure = get_kind("cxr").measure_effect
+    ratios, measured = [], []
+    for spec in cxr.draw_studies(14, 11, 256)["spec"]:
+        _, healthy, _ = cxr_counterfactual(spec, 64, cardiomegaly=0.0)
+        _, enlarged, _ = cxr_counterfactual(spec, 64, cardiomegaly=0.8)
+        ratios += [cxr.render(spec, cardiomegaly=0.0).ctr, cxr.render(spec, cardiomegaly=0.8).ctr]
+        measured += [measure(healthy), measure(enlarged)]
+        assert measured[-1] > measured[-2], (spec.patient, spec.findings, measured[-2:])
+    assert spearmanr(ratios, measured).statistic > 0.5, list(zip(ratios, measured, strict=True))
+    assert np.isnan(measure(np.zeros((64, 64), np.uint8)))  # no chest: no number
+
+
 def test_clean_ageing_truth_changes_only_the_ageing(tmp_path):
     """The ageing stage's clean truth: the earlier scan re-rendered at the later visit's age and diagnosis. It differs
     from the earlier scan less than the real follow-up does (no new scan), by larger ventricles, and it belongs to

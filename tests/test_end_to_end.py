@@ -79,8 +79,10 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     assert edits["lpips"].str.startswith("unavailable").all() and edits["lpips_to_source"].isna().all()  # no stand-in
     truth = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_groundtruth.csv")
     assert len(truth) == len(edits) and truth["l1_to_truth"].map(math.isfinite).all() and truth["locality_ratio"].map(math.isfinite).all()
-    by_dataset = dict(tuple(truth.groupby("dataset")))  # the brain tasks have an effect measure, the X-ray ones none
-    assert by_dataset["brain"]["effect_error"].map(math.isfinite).all() and by_dataset["cxr"]["effect_error"].isna().all()
+    assert truth["effect_true"].map(math.isfinite).all()  # both kinds measure their effect on the true counterfactual
+    by_dataset = dict(tuple(truth.groupby("dataset")))
+    # the brain measure reads any slice; the X-ray one declines (NaN) on an output without two lungs to segment
+    assert by_dataset["brain"]["effect_error"].map(math.isfinite).all() and by_dataset["cxr"]["effect_error"].notna().mean() >= 0.5
     gain = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_gain.csv")
     assert len(gain.drop_duplicates(["dataset", "editor", "task", "LD"])) == 2 * 3 * 2 * 2
     assert {"p_target_edit", "l1_to_truth", "locality_ratio"} <= set(gain["score"])

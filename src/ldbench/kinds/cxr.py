@@ -121,3 +121,35 @@ class Cxr(DatasetKind):
         from ..data.groundtruth import cxr_counterfactual
 
         return GroundTruth(*cxr_counterfactual(spec, image_size, **changes))
+
+    effect_measure = "non-lung fraction of the lower thorax (cardiothoracic-ratio proxy)"
+
+    def measure_effect(self, image: Any) -> float:
+        """Of the lower thorax (rows from apex + 0.5 to apex + 0.9 thoracic widths, between the lungs' outer
+        borders), the fraction that is not lung: heart, mediastinum and diaphragm. The lungs are the two largest
+        regions darker than Otsu's threshold inside the body. An enlarged heart displaces lung there while the
+        apex and the thoracic width stay, so the fraction rises with the cardiothoracic ratio
+        (tests/test_data_phantoms.py). The ratio's own width is not read off the lung masks: the heart is widest
+        where the lung bases end, so at 32–128 px that width follows the bases rather than the heart."""
+        import numpy as np
+        from scipy import ndimage
+        from skimage.filters import threshold_otsu
+
+        img = ndimage.gaussian_filter(np.asarray(image, dtype=np.float32), 0.02 * image.shape[0])
+        if np.ptp(img) == 0:
+            return float("nan")
+        body = ndimage.binary_fill_holes(img > 0.5 * threshold_otsu(img))
+        core = ndimage.binary_erosion(body, iterations=max(1, round(0.08 * img.shape[1])))  # off the skin and arms
+        if not core.any() or np.ptp(img[core]) == 0:
+            return float("nan")
+        dark = (img < threshold_otsu(img[core])) & core
+        labels, n = ndimage.label(dark)
+        sizes = np.bincount(labels.ravel())[1:]
+        if n < 2 or np.sort(sizes)[-2] < 0.01 * img.size:
+            return float("nan")  # not two lungs: no chest radiograph to measure
+        lungs = np.isin(labels, np.argsort(sizes)[-2:] + 1)
+        top = np.nonzero(lungs.any(1))[0].min()
+        columns = np.nonzero(lungs.any(0))[0]
+        width = columns.max() - columns.min() + 1
+        zone = lungs[top + int(0.5 * width): top + int(0.9 * width) + 1, columns.min(): columns.max() + 1]
+        return float(1.0 - zone.mean()) if zone.size else float("nan")

@@ -138,7 +138,8 @@ def _effect_note(summaries: dict) -> str:
     measures = {dataset: s.get("effect_measure") for (dataset, _), s in sorted(summaries.items())}
     said = "; ".join(f"{d}: {m} (fixed segmentation, no network)" if m else f"{d}: none (no validated measurement)" for d, m in measures.items())
     return (f"{said}. 'effect (measured)': measure(output) − measure(source); 'true effect': measure(truth) − measure(source); "
-            "direction right: the two have the same sign; error: their absolute difference.")
+            "direction right: the two have the same sign; error: their absolute difference; an output the measure cannot segment is "
+            "left unscored (not counted as wrong).")
 
 
 def counterfactual_gain_frame(results: Mapping[tuple[str, str], Path], n_boot: int, seed: int) -> pd.DataFrame:

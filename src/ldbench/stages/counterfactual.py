@@ -21,9 +21,10 @@ ceiling of anything that passes through the VAE). Scores per image and variant:
   same subject with the attribute changed, everything else identical): SSIM, PSNR and L1 between
   edit and true counterfactual, the same L1 for the unedited source (what doing nothing scores),
   the mean change inside and outside the region the true counterfactual changes, and locality,
-  their ratio (above 1: the change concentrates where the truth changes); where the kind has an
-  effect measure (brain: lateral-ventricle area by a fixed segmentation), the change it measures
-  on the output against the change it measures on the truth: direction correct, and the error.
+  their ratio (above 1: the change concentrates where the truth changes); the kind's effect measure
+  (brain: lateral-ventricle area; X-ray: non-lung fraction of the lower thorax; fixed segmentations),
+  the change it measures on the output against the change it measures on the truth: direction
+  correct, and the error.
 
 Every output is also saved as a PNG (``images/<task>-<LD>-<variant>/``, its path in the ``output``
 column), so that ``edit_realism`` can score the edited sets' realism against real target-class images.
@@ -89,8 +90,9 @@ def _scores(source_u8: np.ndarray, out_u8: np.ndarray, truths: list, regions: li
             if measure is not None:
                 before, after = measured[0][i], measured[1][i]
                 effect, true_effect = measure(out) - before, after - before
+                right = float(true_effect != 0 and np.sign(effect) == np.sign(true_effect))
                 rec.update({"effect_measured": effect, "effect_true": true_effect, "effect_error": abs(effect - true_effect),
-                            "effect_direction_correct": bool(true_effect != 0 and np.sign(effect) == np.sign(true_effect))})
+                            "effect_direction_correct": right if np.isfinite(effect) and np.isfinite(true_effect) else float("nan")})
         scores.append(rec)
     return scores
 
