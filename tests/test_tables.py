@@ -207,17 +207,23 @@ def test_edit_gain_over_the_null_edit_has_a_subject_level_interval_and_an_honest
     from ldbench.report.counterfactual import counterfactual_gain_frame, write_gain_table
 
     folder = _counterfactual_result(tmp_path / "cf", {"noLD": 0.0, "LD": 0.2}, np.random.default_rng(0))
+    per_image = pd.read_csv(folder / "per_image.csv")
+    unreadable = (per_image["variant"] == "edit") & (per_image["ld"] == "LD") & (per_image["image"] == "img0.png")
+    per_image.loc[unreadable, "l1_to_truth"] = np.nan  # a score its measure could not read on one edited image
+    per_image.to_csv(folder / "per_image.csv", index=False)
     gain = counterfactual_gain_frame({("brain", "sdedit"): folder}, n_boot=200, seed=0)
     p = gain[gain["score"] == "p_target_edit"].set_index("LD")
     assert p.loc[True, "gain"] == pytest.approx(0.2, abs=0.02) and p.loc[True, "verdict"] == "edit higher"
     assert p.loc[False, "verdict"] == "inconclusive" and p.loc[False, "gain_low"] < 0 < p.loc[False, "gain_high"]
-    assert (gain["n"] == 16).all() and (gain["n_subjects"] == 8).all()
+    assert ((gain["n"] + gain["n_missing"]) == 16).all() and (gain["n_subjects"] == 8).all()
+    assert gain.loc[gain["n_missing"] > 0, ["LD", "score"]].values.tolist() == [[True, "l1_to_truth"]]
     assert p.loc[True, "reconstruction"] == pytest.approx(0.1)
     l1 = gain[gain["score"] == "l1_to_truth"].set_index("LD")
     assert l1.loc[True, "verdict"] == "edit lower"  # closer to the truth than the null edit
     write_gain_table(gain, tmp_path / "table_cf_gain", n_boot=200)
     shown = (tmp_path / "table_cf_gain.md").read_text()
     assert "edit higher" in shown and "inconclusive" in shown and "Δ p(target)↑" in shown
+    assert shown.count("| brain |") == 2 and "(1 unscored)" in shown  # one row per edit setting, the gap said in its cell
 
 
 def test_edit_gain_refuses_an_edit_without_its_null_edit(tmp_path):

@@ -178,7 +178,8 @@ def write_gain_table(gain: pd.DataFrame, stem: Path, n_boot: int) -> None:
     if gain.empty:
         write_table(stem, gain, pd.DataFrame({"edit − null edit": ["no counterfactual results"]}), caption, note)
         return
-    cells = gain.assign(cell=[_gain_cell(row) for row in gain.to_dict("records")])
+    # n: the edited images; a score the measure could not read on some of them says so in its cell
+    cells = gain.assign(cell=[_gain_cell(row) for row in gain.to_dict("records")], n=gain["n"] + gain["n_missing"])
     keys = ["dataset", "editor", "task", "LD", "delta", "n"]
     shown = cells.pivot_table(index=keys, columns="score", values="cell", aggfunc="first", sort=False).reset_index()
     shown = shown[keys + [s for s in GAIN if s in shown.columns]]
