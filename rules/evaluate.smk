@@ -46,7 +46,7 @@ rule real_features:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator"),
+        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
     script:
         "../workflow_scripts/real_features.py"
 
@@ -73,6 +73,6 @@ rule evaluate:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator"),
+        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
     script:
         "../workflow_scripts/evaluate.py"

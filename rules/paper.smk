@@ -91,7 +91,7 @@ rule fig_metric_vs_n:
         feature_keys=FID_KID_KEYS,
         settings=figure_settings("metric_vs_n"),
         seed=config["seed"],
-        code=code_stamp("ldbench.report.sample_size"),
+        code=code_stamp("ldbench.report.sample_size", "ldbench.radiomics"),
     script:
         "../workflow_scripts/fig_metric_vs_n.py"
 

@@ -80,7 +80,7 @@ rule evaluate_prompt_cell:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator"),
+        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
     script:
         "../workflow_scripts/evaluate.py"
 

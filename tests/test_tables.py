@@ -72,6 +72,34 @@ def test_table1_has_a_row_per_model_and_the_real_rows(tmp_path):
     assert r"\toprule" in tex and "Basic FT" in tex
 
 
+def test_table1_shows_frd_beside_fid_where_the_run_computed_it(tmp_path):
+    metric, auc, floors, intervals = _files(tmp_path)
+    frd = {"frd": 2.5, "frd_ci95": [2.25, 2.75], "frd_n_generated": 10, "frd_n_real": 8}
+    for path in [*metric.values(), *floors.values()]:
+        path.write_text(json.dumps({**json.loads(path.read_text()), **frd}))
+    frame = table1_frame(metric, auc, floors, intervals)
+    write_table1(frame, tmp_path / "table1")
+    md = (tmp_path / "table1.md").read_text()
+    assert "brain: FRD" in md and "| Basic FT | yes | +0.05 | 12.50 [11.50, 13.50] / 0.0100 [0.0080, 0.0120] / 0.600 [0.500, 0.700] | 2.50 [2.25, 2.75] |" in md
+    assert "Fréchet Radiomics Distance" in md and "10 generated vs 8 real test images (brain)" in md
+    assert {"FRD", "FRD_ci_low", "FRD_ci_high"} <= set(pd.read_csv(tmp_path / "table1.csv").columns)
+    write_table1(table1_frame(*_files(tmp_path / "off")), tmp_path / "off")
+    assert "FRD" not in (tmp_path / "off.md").read_text()  # a run without FRD has no FRD column, not a blank one
+    # the paired LD effect carries FRD too, as a log ratio with its verdict
+    from ldbench.report.ld_effect import write_ld_effect
+
+    for (_d, _m, ld), path in metric.items():
+        if ld == "LD":
+            m = json.loads(path.read_text())
+            m["ld_effect"] |= {"delta_frd": -0.4, "delta_frd_ci95": [-0.7, -0.1]}
+            path.write_text(json.dumps(m))
+    effects = _effects(metric)
+    assert (effects["FRD_verdict"] == "LD lower").all()
+    write_ld_effect(effects, tmp_path / "table_ld_effect", n_boot=50)
+    shown = (tmp_path / "table_ld_effect.md").read_text()
+    assert "ΔFRD (LD − no LD)" in shown and "-0.4 [-0.7, -0.1]" in shown and "log of the ratio" in shown
+
+
 def test_table1_refuses_a_nan_cell(tmp_path):
     with pytest.raises(LdbenchError, match="FID"):
         table1_frame(*_files(tmp_path, fid=float("nan")))

@@ -112,10 +112,15 @@ class Distance:
 
     ``reported`` is the library's own implementation (clean-fid), named in every metric file;
     ``resampled`` has the same expected value and is cheap enough to repeat hundreds of times.
+    ``log``: the metric is the natural log of the distance (FRD). Half-samples score larger distances
+    than the full sets (the bias falls with n), and a log compresses larger values, so their spread
+    in log units understates the full-size one; the interval then takes the half-samples' SD relative
+    to the full-size distance instead (delta method: sd(log X) ≈ sd(X) / X).
     """
 
     reported: Callable[[np.ndarray, np.ndarray], float]
     resampled: Callable[[np.ndarray, np.ndarray], float]
+    log: bool = False
 
 
 FID = Distance(reported=fid_from_features, resampled=frechet_distance)
@@ -170,7 +175,10 @@ def half_sampling_interval(distance: Distance, real: np.ndarray, fake: np.ndarra
     real, fake = _check("real features", real), _check("generated features", fake)
     rng = np.random.default_rng(seed)
     values = np.array([distance.resampled(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
-    return _interval(distance.reported(real, fake), values, z)
+    full = distance.reported(real, fake)
+    if distance.log:
+        return _interval(_log(full), _relative(values, full), z)
+    return _interval(full, values, z)
 
 
 def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.ndarray, fake_b: np.ndarray, draws: int,
@@ -188,8 +196,21 @@ def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.
         r = real[_half(len(real), rng)]
         ia = _half(len(fake_a), rng)
         ib = ia if len(fake_a) == len(fake_b) else _half(len(fake_b), rng)
-        values.append(distance.resampled(r, fake_a[ia]) - distance.resampled(r, fake_b[ib]))
-    return _interval(distance.reported(real, fake_a) - distance.reported(real, fake_b), np.array(values), z)
+        values.append((distance.resampled(r, fake_a[ia]), distance.resampled(r, fake_b[ib])))
+    a, b = np.array(values).T
+    full_a, full_b = distance.reported(real, fake_a), distance.reported(real, fake_b)
+    if distance.log:  # log A − log B; its sd by the delta method, as in half_sampling_interval
+        return _interval(_log(full_a) - _log(full_b), _relative(a, full_a) - _relative(b, full_b), z)
+    return _interval(full_a - full_b, a - b, z)
+
+
+def _log(distance: float) -> float:
+    return float(np.log(distance)) if distance > 0 else float("-inf")
+
+
+def _relative(values: np.ndarray, full: float) -> np.ndarray:
+    """Half-sample distances over the full-size one: their SD is sd(log distance) by the delta method (NaN at 0)."""
+    return values / full if full > 0 else np.full_like(values, np.nan)
 
 
 def _interval(value: float, draws: np.ndarray, z: float) -> Interval:

@@ -512,11 +512,12 @@ class EvaluateSettings(DistanceSettings):
 
     n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
     prdc_k: int  # nearest neighbours of precision / recall / density / coverage
+    frd_images: int | None  # FRD on the first this many images of each set (radiomics cost ~0.15 s per image); None: no FRD
 
     @classmethod
     def from_config(cls, config: Mapping) -> EvaluateSettings:
         return cls(**DistanceSettings.from_config(config).to_params(), n_generated=config["sampling"]["n_images"],
-                   prdc_k=config["metrics"]["prdc_nearest_k"])
+                   prdc_k=config["metrics"]["prdc_nearest_k"], frd_images=config["metrics"]["frd_images"])
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ Features: clean-fid's Inception when ``metrics.inception_weights`` names a local
 torchscript, otherwise the evaluator network (``ldbench.evaluator``: trained on the real training
 split for evaluation only, so no network grades a number it also produces); distances: clean-fid's
 ``frechet_distance`` and ``kernel_distance``; precision / recall / density / coverage by the
-``prdc`` package. Each image set's features are computed once and cached (``.npz``), so the floor,
-the paired LD effect and the metric-vs-n figure reuse them.
+``prdc`` package; beside them the Fréchet Radiomics Distance (``ldbench.radiomics``: hand-crafted
+radiomics, no network) on the first ``metrics.frd_images`` images of each set. Each image set's
+features are computed once and cached (``.npz``), so the floor, the paired LD effect and the
+metric-vs-n figure reuse them.
 
 * ``real_features``: the real test split, and a disjoint real *pool* (train + val images) of the
   generated set's size. Test vs pool is the real floor at the generated set's n: FID is biased by
@@ -34,6 +36,8 @@ from ..evaluator import DESCRIPTION as EVALUATOR_DESCRIPTION
 from ..evaluator import load_evaluator, save_evaluator, train_evaluator
 from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
+from ..radiomics import FRD, finite_columns, radiomics_features
+from ..radiomics import describe as describe_frd
 from ..metrics import (
     FID,
     FID_COMPUTATION,
@@ -128,6 +132,21 @@ def paired_fid_kid(settings: DistanceSettings, real: np.ndarray, a: np.ndarray, 
     return {**fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "kid_subset_size": subset}
 
 
+def radiomics(settings: EvaluateSettings, **sets: pd.Series) -> dict[str, np.ndarray]:
+    """``radiomics_<name>``: raw radiomics of the first ``frd_images`` images of each set; nothing when FRD is off."""
+    if settings.frd_images is None:
+        return {}
+    return {f"radiomics_{name}": radiomics_features(list(paths.iloc[: settings.frd_images])) for name, paths in sets.items()}
+
+
+def frd(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, *purpose: str) -> dict:
+    """FRD of two radiomics sets with its half-sampling interval, and the sizes it was computed at."""
+    real, fake = finite_columns(real, fake)
+    interval = half_sampling_interval(FRD, real, fake, settings.interval_draws, derive_seed(settings.seed, "evaluate", *purpose, "frd"))
+    return {**interval.to_dict("frd"), "frd_n_real": len(real), "frd_n_generated": len(fake), "frd_features": real.shape[1],
+            "frd_computation": describe_frd()}
+
+
 def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict:
     """Precision, recall, density and coverage (Naeem et al. 2020; the ``prdc`` package) of ``fake`` against ``real``."""
     from prdc import compute_prdc
@@ -165,10 +184,12 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, evaluator_path: 
     test_f, pool_f, train_f = extractor(test["image"]), extractor(pool["image"]), extractor(train["image"])
     test_nn_pixel, _ = nearest_neighbours(pixel_space(read_grays(test["image"])), pixel_space(read_grays(train["image"])))
     test_nn_features, _ = nearest_neighbours(test_f, train_f)
+    radiomic = radiomics(settings, test=test["image"], pool=pool["image"])
     save_features(out_npz, extractor.description, test=test_f, pool=pool_f, train=train_f, test_nn_pixel=test_nn_pixel,
-                  test_nn_features=test_nn_features)
+                  test_nn_features=test_nn_features, **radiomic)
     floor = {
         **fid_kid(settings, test_f, pool_f, "real_floor"), "prdc": prdc(settings, test_f, pool_f),
+        **(frd(settings, radiomic["radiomics_test"], radiomic["radiomics_pool"], "real_floor") if radiomic else {}),
         "n_real": len(test_f), "n_pool": n_pool, "n_generated": n_generated,
         "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
                        "what a perfect model would score at the generated set's size"),
@@ -191,9 +212,13 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     if extractor.description != real["extractor"]:
         raise LdbenchError(f"{real_npz} holds features of {real['extractor']!r}, not of {extractor.description!r}; re-run real_features")
     fake_f = extractor(fake["image"])
-    save_features(out_npz, extractor.description, generated=fake_f)
+    radiomic = radiomics(settings, generated=fake["image"])
+    if radiomic and "radiomics_test" not in real:
+        raise LdbenchError(f"{real_npz} holds no radiomics features (written with metrics.frd_images null or by an older ldbench); re-run real_features")
+    save_features(out_npz, extractor.description, generated=fake_f, **radiomic)
     result = {
         **fid_kid(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
+        **(frd(settings, real["radiomics_test"], radiomic["radiomics_generated"], "model") if radiomic else {}),
         "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": parse_delta(fake["delta"].iloc[0]),
         **_inference_drift(fake, samples_csv),
         **provenance(settings, extractor.description, extractor.resize),
@@ -202,7 +227,11 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
              extractor.kind, result["n_real"], result["n_generated"])
     result["memorisation"] = memorisation_report(real, fake_f, fake["image"], split_rows(read_slices(slices_csv), "train")["image"])
     if baseline:
-        result["ld_effect"] = ld_effect(settings, real["test"], fake_f, load_features(baseline[0])["generated"], read_json(baseline[1])["delta"])
+        twin = load_features(baseline[0])
+        if radiomic and "radiomics_generated" not in twin:
+            raise LdbenchError(f"{baseline[0]} holds no radiomics features; re-run its evaluate")
+        radiomic_sets = (real["radiomics_test"], radiomic["radiomics_generated"], twin["radiomics_generated"]) if radiomic else None
+        result["ld_effect"] = ld_effect(settings, real["test"], fake_f, twin["generated"], read_json(baseline[1])["delta"], radiomic_sets)
     write_json(out_json, result)
     return result
 
@@ -235,13 +264,19 @@ def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, 
     return report
 
 
-def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_ld: np.ndarray, no_ld_delta: float) -> dict:
-    """FID / KID with LD minus without, paired: same real half-samples, same generated indices.
+def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_ld: np.ndarray, no_ld_delta: float,
+              radiomic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict:
+    """FID / KID (and FRD from the ``radiomic`` (real, LD, no LD) sets) with LD minus without, paired: same real
+    half-samples, same generated indices.
 
     synthesize draws every model's prompts and initial noise from the same seeded streams, so
     image i of the LD set and image i of the noLD set share their prompt and noise.
     """
     effect = paired_fid_kid(settings, real, ld, no_ld, "ld_effect")
+    if radiomic is not None:
+        sets = finite_columns(*radiomic)
+        effect |= paired_difference_interval(FRD, *sets, settings.interval_draws,
+                                             derive_seed(settings.seed, "evaluate", "ld_effect", "frd")).to_dict("delta_frd")
     log.info("LD − no LD: ΔFID %.3f %s  ΔKID %.4f %s", effect["delta_fid"], effect["delta_fid_ci95"], effect["delta_kid"], effect["delta_kid_ci95"])
     return {
         **effect, "delta_no_ld": no_ld_delta,
