@@ -36,8 +36,6 @@ from ..evaluator import DESCRIPTION as EVALUATOR_DESCRIPTION
 from ..evaluator import load_evaluator, save_evaluator, train_evaluator
 from ..images import load_classifier_inputs, read_grays
 from ..memorisation import REFERENCE_QUANTILE, memorisation, nearest_neighbours, pixel_space
-from ..radiomics import FRD, finite_columns, radiomics_features
-from ..radiomics import describe as describe_frd
 from ..metrics import (
     FID,
     FID_COMPUTATION,
@@ -47,6 +45,8 @@ from ..metrics import (
     kid_distance,
     paired_difference_interval,
 )
+from ..radiomics import FRD, finite_columns, radiomics_features
+from ..radiomics import describe as describe_frd
 from ..seeds import derive_seed
 from ..settings import TRAIN_SPLIT, DistanceSettings, EvaluateSettings, EvaluatorSettings
 from ..utils import LdbenchError, atomic_path, read_json, write_json
