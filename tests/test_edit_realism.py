@@ -12,7 +12,8 @@ from ldbench.stages.edit_realism import edit_realism
 from ldbench.utils import LdbenchError
 
 SIZE = 32
-DISTANCES = DistanceSettings(feature_extractor="evaluator", inception_weights=None, kid_subset_size=50, kid_subsets=10, interval_draws=50, seed=0)
+DISTANCES = DistanceSettings(feature_extractor="evaluator", inception_weights=None, kid_subset_size=50, kid_subsets=10, frd_images=None,
+                             interval_draws=50, seed=0)
 SETTINGS = EditRealismSettings(dataset=DatasetSettings(name="brain", kind="brain", modality="brain MRI"), editor="sdedit", distances=DISTANCES)
 
 

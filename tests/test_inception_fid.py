@@ -58,7 +58,7 @@ def _images(folder, n, seed, shift=0):
 
 def _settings(weights, choice="auto"):
     return EvaluateSettings(feature_extractor=choice, inception_weights=str(weights) if weights else None, kid_subset_size=4,
-                            kid_subsets=5, interval_draws=4, n_generated=6, prdc_k=2, seed=0)
+                            kid_subsets=5, frd_images=None, interval_draws=4, n_generated=6, prdc_k=2, seed=0)
 
 
 def test_inception_features_through_clean_fid(tmp_path, inception_file):

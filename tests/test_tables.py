@@ -289,23 +289,29 @@ def test_prompt_ablation_reads_each_cell_against_the_runs_own_wording_as_a_paire
 
     rng = np.random.default_rng(0)
     extractor = "evaluator: multi-task"
-    save_features(tmp_path / "real.npz", extractor, test=rng.normal(size=(80, 6)))
+    # radiomics: 9 columns, one of them NaN in one image (dropped from every set)
+    real_radiomics = rng.normal(size=(40, 9))
+    save_features(tmp_path / "real.npz", extractor, test=rng.normal(size=(80, 6)), radiomics_test=real_radiomics)
     shifts = {"simple-noinfo": 1.0, "simple-info": 1.0, "diverse-noinfo": 1.0, "diverse-info": 0.0}  # diverse-info matches the real set
-    noise = rng.normal(size=(60, 6))  # index-paired sets: one noise, one shift per cell
+    noise, radiomic_noise = rng.normal(size=(60, 6)), rng.normal(size=(30, 9))  # index-paired sets: one noise, one shift per cell
+    radiomic_noise[3, 4] = np.nan
     metrics, features = {}, {}
+    frd = {"frd": 1.5, "frd_ci95": [1.0, 2.0], "frd_n_generated": 30, "frd_n_real": 40}
     for cell in PROMPT_CELLS:
         features[("brain", cell)] = tmp_path / f"{cell}.npz"
-        save_features(features[("brain", cell)], extractor, generated=noise + shifts[cell])
-        metrics[("brain", cell)] = _write(tmp_path / f"{cell}.json", _metrics(10.0 * shifts[cell] + 1, 0.0))
+        save_features(features[("brain", cell)], extractor, generated=noise + shifts[cell], radiomics_generated=radiomic_noise + shifts[cell])
+        metrics[("brain", cell)] = _write(tmp_path / f"{cell}.json", _metrics(10.0 * shifts[cell] + 1, 0.0, **frd))
     settings = DistanceSettings(feature_extractor="evaluator", inception_weights=None, kid_subset_size=50, kid_subsets=10,
-                                interval_draws=50, seed=0)
+                                frd_images=30, interval_draws=50, seed=0)
     frame = prompt_ablation_frame(metrics, features, {"brain": tmp_path / "real.npz"}, "simple-info", settings)
     by_cell = frame.set_index("cell")
     assert len(frame) == 4 and by_cell.loc["simple-info", "dFID"] != by_cell.loc["simple-info", "dFID"]  # the reference: no Δ (NaN)
     assert by_cell.loc["diverse-info", "dFID_ci_high"] < 0 and by_cell.loc["diverse-info", "FID_verdict"] == "cell lower"
     assert by_cell.loc["simple-noinfo", "FID_verdict"] == "inconclusive"  # the same images as the reference: Δ = 0
+    assert by_cell.loc["diverse-info", "FRD_verdict"] == "cell lower" and by_cell.loc["simple-noinfo", "dFRD"] == 0
     write_prompt_ablation(frame, tmp_path / "table_prompt_ablation", "simple-info")
     md = (tmp_path / "table_prompt_ablation.md").read_text()
     assert "(reference)" in md and "51.35" in md and "0.0351" in md and "cell lower" in md
+    assert "ΔFRD vs reference" in md and "1.50 [1.00, 2.00]" in md and "first 30 images" in md
     rows = [line for line in md.splitlines() if line.startswith("| brain")]
     assert sum("51.35" in line for line in rows) == 1 and "diverse | yes" in next(line for line in rows if "51.35" in line)

@@ -14,6 +14,7 @@ default convention). One departure: frd-score drops *images* with a NaN feature;
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -36,12 +37,22 @@ def describe() -> str:
             "(frd-score's calculate_frechet_distance; half-samples by symmetric eigendecomposition)")
 
 
-def radiomics_features(paths: Sequence[str | Path]) -> np.ndarray:
-    """(n, features) raw radiomics of grayscale image files, by frd-score's v1 extractor (NaN where pyradiomics gives none)."""
+@functools.cache
+def warm_extractor():
+    """frd-score's v1 extractor, built once per process (importing frd-score and pyradiomics takes seconds; the
+    warm worker calls this before it forks, ``ldbench.worker``)."""
     from frd_score import frd
 
     extractor = frd.get_feature_extractor(frd_version=FRD_VERSION, image_dim=2)
     logging.getLogger("radiomics").setLevel(logging.ERROR)  # after frd-score sets pyradiomics' verbosity: not every filter it applies
+    return extractor
+
+
+def radiomics_features(paths: Sequence[str | Path]) -> np.ndarray:
+    """(n, features) raw radiomics of grayscale image files, by frd-score's v1 extractor (NaN where pyradiomics gives none)."""
+    from frd_score import frd
+
+    extractor = warm_extractor()
     rows, names = [], None
     for path in progress(list(paths), desc="radiomics", unit="image"):
         if not Path(path).is_file():

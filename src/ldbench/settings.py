@@ -490,12 +490,13 @@ class EvaluatorSettings(SmallNetworkSettings):
 
 @dataclass(frozen=True)
 class DistanceSettings(Settings):
-    """FID / KID between image sets (``metrics``): the feature extractor, KID's subsets, the intervals."""
+    """FID / KID / FRD between image sets (``metrics``): the feature extractor, KID's subsets, FRD's images, the intervals."""
 
     feature_extractor: str
     inception_weights: str | None
     kid_subset_size: int
     kid_subsets: int
+    frd_images: int | None  # FRD on the first this many images of each set (radiomics cost ~0.15 s per image); None: no FRD
     interval_draws: int
     seed: int
 
@@ -503,7 +504,7 @@ class DistanceSettings(Settings):
     def from_config(cls, config: Mapping) -> DistanceSettings:
         m = config["metrics"]
         return cls(feature_extractor=m["feature_extractor"], inception_weights=m["inception_weights"], kid_subset_size=m["kid_subset_size"],
-                   kid_subsets=m["kid_subsets"], interval_draws=m["interval_draws"], seed=config["seed"])
+                   kid_subsets=m["kid_subsets"], frd_images=m["frd_images"], interval_draws=m["interval_draws"], seed=config["seed"])
 
 
 @dataclass(frozen=True)
@@ -512,12 +513,11 @@ class EvaluateSettings(DistanceSettings):
 
     n_generated: int | str  # the real floor's pool size: the synthetic sets' size (sampling.n_images; "train_split")
     prdc_k: int  # nearest neighbours of precision / recall / density / coverage
-    frd_images: int | None  # FRD on the first this many images of each set (radiomics cost ~0.15 s per image); None: no FRD
 
     @classmethod
     def from_config(cls, config: Mapping) -> EvaluateSettings:
         return cls(**DistanceSettings.from_config(config).to_params(), n_generated=config["sampling"]["n_images"],
-                   prdc_k=config["metrics"]["prdc_nearest_k"], frd_images=config["metrics"]["frd_images"])
+                   prdc_k=config["metrics"]["prdc_nearest_k"])
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ PRELOAD = (
     "ldbench.report.ablation",
 )
 #: work done once in the server so that every forked job inherits it (module, function)
-PRELOAD_CALLS = (("ldbench.data.phantoms.brain", "warm_template"),)
+PRELOAD_CALLS = (("ldbench.data.phantoms.brain", "warm_template"), ("ldbench.radiomics", "warm_extractor"))
 #: lazily imported classes (diffusers and transformers load them on first attribute access)
 PRELOAD_ATTRIBUTES = {
     "diffusers": ("AutoencoderKL", "UNet2DConditionModel", "DDPMScheduler", "DDIMScheduler", "DDIMInverseScheduler",

@@ -199,12 +199,12 @@ def realism_frame(files: Mapping[tuple[str, str], Path]) -> tuple[pd.DataFrame, 
         gains = {(g["task"], g["ld"]): g for g in result["gain_over_null_edit"]}
         for entry in result["sets"]:
             row = {"dataset": dataset, "editor": result.get("editor_name", editor), **{k: v for k, v in entry.items() if not k.endswith("_ci95")}}
-            for name in ("fid", "kid"):
+            for name in ("fid", "kid", "frd"):  # FRD where the run computed it
                 row[f"{name}_low"], row[f"{name}_high"] = entry.get(f"{name}_ci95", (np.nan, np.nan))
             gain = gains.get((entry["task"], entry["ld"])) if entry["variant"] == "edit" else None
-            for name in ("delta_fid", "delta_kid"):
-                row[name] = gain[name] if gain else np.nan
-                row[f"{name}_low"], row[f"{name}_high"] = gain[f"{name}_ci95"] if gain else (np.nan, np.nan)
+            for name in ("delta_fid", "delta_kid", "delta_frd"):
+                row[name] = gain.get(name, np.nan) if gain else np.nan
+                row[f"{name}_low"], row[f"{name}_high"] = gain.get(f"{name}_ci95", (np.nan, np.nan)) if gain else (np.nan, np.nan)
             rows.append(row)
     return pd.DataFrame(rows), about
 
@@ -219,7 +219,8 @@ def _realism_gain_cell(row: Mapping) -> str:
     if pd.isna(row["delta_fid"]):
         return ""
     return "; ".join(f"Δ{name.upper()} {row[f'delta_{name}']:+.{d}f} [{row[f'delta_{name}_low']:+.{d}f}, {row[f'delta_{name}_high']:+.{d}f}] "
-                     + interval_verdict(row[f"delta_{name}_low"], row[f"delta_{name}_high"], subject="edit") for name, d in (("fid", 2), ("kid", 4)))
+                     + interval_verdict(row[f"delta_{name}_low"], row[f"delta_{name}_high"], subject="edit")
+                     for name, d in (("fid", 2), ("kid", 4), ("frd", 2)) if not pd.isna(row.get(f"delta_{name}", np.nan)))
 
 
 def write_realism_table(frame: pd.DataFrame, about: Mapping, stem: Path) -> None:
@@ -228,12 +229,14 @@ def write_realism_table(frame: pd.DataFrame, about: Mapping, stem: Path) -> None
     if frame.empty:
         write_table(stem, frame, pd.DataFrame({"realism": ["no counterfactual results"]}), caption, "")
         return
+    with_frd = "frd" in frame and frame["frd"].notna().any()
     shown = pd.DataFrame({
         "Dataset": frame["dataset"], "Editor": frame["editor"], "Task": frame["task"],
         "LD": frame["ld"].map({"LD": "yes", "noLD": "no"}).fillna("—"), "Set": frame["variant"].replace("", "skipped"),
         "n": frame["n"], "n real (target)": frame["n_reference"],
         "FID↓ [95 % interval]": [_value_cell(r, "fid", 2) for r in frame.to_dict("records")],
         "KID↓ [95 % interval]": [_value_cell(r, "kid", 4) for r in frame.to_dict("records")],
+        **({"FRD↓ [95 % interval]": [_value_cell(r, "frd", 2) for r in frame.to_dict("records")]} if with_frd else {}),
         "edit − null edit": [_realism_gain_cell(r) for r in frame.to_dict("records")],
     })
     note = (f"Reference: {about['reference']}. Every set is scored against it at its own n: the edits with and without LD, their null edits "
@@ -241,6 +244,8 @@ def write_realism_table(frame: pd.DataFrame, about: Mapping, stem: Path) -> None
             f"({about['real_floor']}: what a perfect edit would score at this n; FID and KID are biased by n). "
             f"Features: {about['feature_extractor']}. Distances: {about['library']}. Interval: {about['interval']}. "
             f"edit − null edit: {about['pairing']}; 'edit lower' / 'edit higher' when the interval excludes 0, else 'inconclusive'.")
+    if with_frd:
+        note += f" FRD: {frame['frd_computation'].dropna().iloc[0]}; ΔFRD is a log ratio."
     write_table(stem, frame, shown, caption, note)
 
 

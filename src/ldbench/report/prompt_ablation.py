@@ -3,7 +3,7 @@
 Every cell is Basic FT + LD fine-tuned for the same steps on the same training slices, only the
 prompts' wording differing (``ldbench.prompts``); each is sampled at δ = 0 (no cell gets a δ
 search) from the same training rows and initial noise, so image i of every cell shares its row
-and noise. FID / KID are Table 1's (same features, real test split, half-sampling intervals),
+and noise. FID / KID (and FRD) are Table 1's (same features, real test split, half-sampling intervals),
 and each cell minus the reference cell (the wording of the run's own ``prompts``) is a paired
 difference, so "which wording is better" is a verdict with an interval, not a ranking of points.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..settings import DistanceSettings, PromptWording
-from ..stages.evaluate import load_features, paired_fid_kid
+from ..stages.evaluate import load_features, paired_fid_kid, paired_frd
 from ..utils import LdbenchError
 from .ld_effect import interval_verdict
 from .render import write_table
-from .tables import _distance_columns, _read_metrics, fid_label
+from .tables import distance_columns, fid_label, read_metrics
 
 #: the paper's best cell (diverse wording + patient information; dataset not stated in what is
 #: known of the paper: ../shared/paper/paper-digest.md), Inception features at 512 px
@@ -30,22 +30,28 @@ PAPER_BEST = {"cell": "diverse-info", "FID": 51.35, "KID": 0.0351}
 def prompt_ablation_frame(metric_files: Mapping[tuple[str, str], Path], feature_files: Mapping[tuple[str, str], Path],
                           real_files: Mapping[str, Path], reference: str, settings: DistanceSettings) -> pd.DataFrame:
     """One row per (dataset, cell): FID / KID with intervals, and the paired difference to the ``reference`` cell."""
-    real = {dataset: load_features(path)["test"] for dataset, path in real_files.items()}  # each file read once, not per cell
-    generated = {key: load_features(path)["generated"] for key, path in feature_files.items()}
+    real = {dataset: load_features(path) for dataset, path in real_files.items()}  # each file read once, not per cell
+    generated = {key: load_features(path) for key, path in feature_files.items()}
     rows = []
     for (dataset, cell), path in sorted(metric_files.items()):
-        m = _read_metrics(path)
+        m = read_metrics(path)
         wording = PromptWording.from_cell(cell, 0)
         row = {"dataset": dataset, "cell": cell, "wording": wording.style, "patient_info": wording.patient_info,
-               "delta": m["delta"], **_distance_columns(m, path), "extractor": m["feature_extractor"].split(":")[0]}
+               "delta": m["delta"], **distance_columns(m, path), "extractor": m["feature_extractor"].split(":")[0]}
         if cell != reference:
             if (dataset, reference) not in generated:
                 raise LdbenchError(f"the prompt ablation's reference cell {reference!r} (the run's prompts) has no samples for {dataset}")
             ours, theirs = generated[(dataset, cell)], generated[(dataset, reference)]
-            if len(ours) != len(theirs):
-                raise LdbenchError(f"{feature_files[(dataset, cell)]}: {len(ours)} images, but the reference cell has {len(theirs)}; re-run")
-            effect = paired_fid_kid(settings, real[dataset], ours, theirs, "prompt_ablation", dataset, cell)
-            for metric in ("fid", "kid"):
+            if len(ours["generated"]) != len(theirs["generated"]):
+                raise LdbenchError(f"{feature_files[(dataset, cell)]}: {len(ours['generated'])} images, but the reference cell has "
+                                   f"{len(theirs['generated'])}; re-run")
+            purpose = ("prompt_ablation", dataset, cell)
+            effect = {**paired_fid_kid(settings, real[dataset]["test"], ours["generated"], theirs["generated"], *purpose),
+                      **paired_frd(settings, real[dataset].get("radiomics_test"), ours.get("radiomics_generated"),
+                                   theirs.get("radiomics_generated"), *purpose)}
+            for metric in ("fid", "kid", "frd"):
+                if f"delta_{metric}" not in effect:
+                    continue  # FRD: where the run computed it
                 low, high = effect[f"delta_{metric}_ci95"]
                 row |= {f"d{metric.upper()}": effect[f"delta_{metric}"], f"d{metric.upper()}_ci_low": low,
                         f"d{metric.upper()}_ci_high": high, f"{metric.upper()}_verdict": interval_verdict(low, high, subject="cell")}
@@ -77,6 +83,8 @@ def write_prompt_ablation(frame: pd.DataFrame, stem: Path, reference: str) -> No
         "KID": [f"{r.KID:.4f} [{r.KID_ci_low:.4f}, {r.KID_ci_high:.4f}]" for r in frame.itertuples()],
         "ΔFID vs reference": [effect(r, "FID") for r in frame.itertuples()],
         "ΔKID vs reference": [effect(r, "KID") for r in frame.itertuples()],
+        **({"FRD": [f"{r.FRD:.2f} [{r.FRD_ci_low:.2f}, {r.FRD_ci_high:.2f}]" for r in frame.itertuples()],
+            "ΔFRD vs reference": [effect(r, "FRD") for r in frame.itertuples()]} if "FRD" in frame else {}),
         "Paper FID (Inception)": [paper(r, "FID") for r in frame.itertuples()],
         "Paper KID": [paper(r, "KID") for r in frame.itertuples()],
     })
@@ -88,6 +96,8 @@ def write_prompt_ablation(frame: pd.DataFrame, stem: Path, reference: str) -> No
             "test split, with 95 % half-sampling intervals. Δ: the cell minus the reference cell (the wording of this run's own "
             f"prompts, {reference}) as a paired difference (same real half-samples, index-paired sets); 'cell lower' / 'cell higher' "
             "when its interval excludes 0, else inconclusive. The paper reports only its best cell (diverse wording + patient "
-            "information), on Inception features of 512-px images: its scale is not this table's. Generated by ldbench from this "
-            "run's metric files.")
+            "information), on Inception features of 512-px images: its scale is not this table's. "
+            + ("FRD: Fréchet Radiomics Distance v1 (frd-score radiomics, no network; ΔFRD a log ratio), on the first "
+               f"{int(frame['FRD_n'].max())} images of each cell. " if "FRD" in frame else "")
+            + "Generated by ldbench from this run's metric files.")
     write_table(stem, frame.round(6), display, caption, note)

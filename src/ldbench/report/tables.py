@@ -36,7 +36,7 @@ def _finite(value: float, what: str) -> float:
     return float(value)
 
 
-def _read_metrics(path: Path, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
+def read_metrics(path: Path, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
     m = read_json(path)
     missing = [k for k in keys if k not in m]
     if missing:
@@ -44,7 +44,7 @@ def _read_metrics(path: Path, keys: tuple[str, ...] = METRIC_KEYS) -> dict:
     return m
 
 
-def _distance_columns(m: dict, path: Path) -> dict:
+def distance_columns(m: dict, path: Path) -> dict:
     """FID / KID / P R D C of a metric file, and its FRD where the run computed one (``metrics.frd_images``)."""
     frd = {}
     if "frd" in m:
@@ -92,11 +92,11 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
     rows = []
     extractors = set()
     for (dataset, method, ld), path in sorted(metric_files.items()):
-        m = _read_metrics(path, (*METRIC_KEYS, "delta"))
+        m = read_metrics(path, (*METRIC_KEYS, "delta"))
         auc = read_json(auc_files[(dataset, f"{method}-{ld}")])
         extractors.add(m["feature_extractor"].split(":")[0])
         rows.append({
-            "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"], **_distance_columns(m, path),
+            "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"], **distance_columns(m, path),
             **_auc_columns(auc, intervals[(dataset, f"{method}-{ld}")], f"AUC of {dataset}/{method}-{ld}"),
         })
     for (dataset, source), path in sorted(auc_files.items()):
@@ -104,9 +104,9 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
             auc = read_json(path)
             floor = {}
             if source == "real":
-                m = _read_metrics(floor_files[dataset], (*METRIC_KEYS, "n_pool"))
+                m = read_metrics(floor_files[dataset], (*METRIC_KEYS, "n_pool"))
                 extractors.add(m["feature_extractor"].split(":")[0])
-                floor = {**_distance_columns(m, floor_files[dataset]), "n_generated": m["n_pool"]}
+                floor = {**distance_columns(m, floor_files[dataset]), "n_generated": m["n_pool"]}
             rows.append({
                 "dataset": dataset, "method": data_utility_row(source),
                 "LD": source.endswith("-LD") if "+" in source else None, "delta": None, "FID": None, "KID": None,

@@ -2,8 +2,9 @@
 
 The ``counterfactual`` scores say whether an edit changed the right thing; they do not say whether
 the result looks real. This stage answers that the way Table 1 answers it for synthetic sets
-(``ldbench.stages.evaluate``: the same feature extractor, clean-fid distances and half-sampling
-intervals): FID / KID of each task's edited set against the real *test* images of the target class.
+(``ldbench.stages.evaluate``: the same feature extractor, clean-fid distances, FRD on radiomics and
+half-sampling intervals): FID / KID / FRD of each task's edited set against the real *test* images of
+the target class.
 
 FID and KID are biased by n, and an edit starts from a real image of the other class, so beside
 every edit set stand, all at the same n and against the same reference:
@@ -32,7 +33,7 @@ from ..seeds import derive_seed
 from ..settings import DistanceSettings, EditRealismSettings
 from ..utils import LdbenchError, write_json
 from .common import read_slices, split_rows
-from .evaluate import Extractor, fid_kid, paired_fid_kid, provenance
+from .evaluate import Extractor, fid_kid, frd, paired_fid_kid, paired_frd, provenance, radiomics
 
 log = logging.getLogger("ldbench")
 
@@ -64,6 +65,15 @@ def _read_outputs(per_image_csv: Path, rule: str) -> pd.DataFrame:
     return per_image
 
 
+def _measure(settings: DistanceSettings, extractor: Extractor, paths: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """One image set's evaluation features and, where the run computes FRD, its radiomics."""
+    return extractor(paths), radiomics(settings, set=paths.reset_index(drop=True)).get("radiomics_set")
+
+
+def _distances(settings: DistanceSettings, reference: tuple, measured: tuple, *purpose: str) -> dict:
+    return {**fid_kid(settings, reference[0], measured[0], *purpose), **frd(settings, reference[1], measured[1], *purpose)}
+
+
 def _task_realism(settings: DistanceSettings, extractor: Extractor, purpose: str, context: dict, reference_paths: pd.Series,
                   by_ld: dict[str, dict[str, pd.DataFrame]], source_column: str, floor_paths: pd.Series) -> tuple[list[dict], list[dict]]:
     """FID / KID of one task's edited sets (``by_ld``: LD → variant → rows with ``output``) and its controls against the
@@ -73,20 +83,21 @@ def _task_realism(settings: DistanceSettings, extractor: Extractor, purpose: str
     if len(reference_paths) < 2 or n < 2:
         log.warning("%s: %d reference images and %d edits; realism needs at least 2 of each, skipped", name, len(reference_paths), n)
         return [{**context, "ld": "", "variant": "", "n": n, "skipped": "fewer than 2 reference images or edits"}], []
-    reference = extractor(reference_paths)
-    controls = {REALISM_SOURCE: extractor(next(iter(by_ld.values()))["edit"][source_column])}
+    reference = _measure(settings, extractor, reference_paths)
+    controls = {REALISM_SOURCE: _measure(settings, extractor, next(iter(by_ld.values()))["edit"][source_column])}
     if len(floor_paths) >= 2:
-        controls[REALISM_FLOOR] = extractor(floor_paths)
-    sets = [{**context, "ld": "", "variant": variant, "n": len(features), "delta": float("nan"),
-             **fid_kid(settings, reference, features, purpose, name, variant)} for variant, features in controls.items()]
+        controls[REALISM_FLOOR] = _measure(settings, extractor, floor_paths)
+    sets = [{**context, "ld": "", "variant": variant, "n": len(measured[0]), "delta": float("nan"),
+             **_distances(settings, reference, measured, purpose, name, variant)} for variant, measured in controls.items()]
     gains = []
     for ld, aligned in by_ld.items():
-        features = {variant: extractor(rows["output"]) for variant, rows in aligned.items()}
+        measured = {variant: _measure(settings, extractor, rows["output"]) for variant, rows in aligned.items()}
         delta = float(aligned["edit"]["delta"].iloc[0])
-        for variant, f in features.items():
-            sets.append({**context, "ld": ld, "variant": variant, "n": len(f), "delta": delta, **fid_kid(settings, reference, f, purpose, name, ld, variant)})
-        gains.append({**context, "ld": ld, "delta": delta, "n": n,
-                      **paired_fid_kid(settings, reference, features["edit"], features["null edit"], purpose, name, ld)})
+        for variant, m in measured.items():
+            sets.append({**context, "ld": ld, "variant": variant, "n": len(m[0]), "delta": delta, **_distances(settings, reference, m, purpose, name, ld, variant)})
+        (edit, edit_r), (null, null_r) = measured["edit"], measured["null edit"]
+        gains.append({**context, "ld": ld, "delta": delta, "n": n, **paired_fid_kid(settings, reference[0], edit, null, purpose, name, ld),
+                      **paired_frd(settings, reference[1], edit_r, null_r, purpose, name, ld)})
         fid = {row["variant"]: row["fid"] for row in sets if row["ld"] in ("", ld)}
         log.info("%s %s: FID edit %.3f, null edit %.3f, unedited source %.3f, real floor %.3f (n=%d; %d reference images)", name, ld,
                  *(fid.get(v, float("nan")) for v in ("edit", "null edit", REALISM_SOURCE, REALISM_FLOOR)), n, len(reference_paths))

@@ -132,19 +132,30 @@ def paired_fid_kid(settings: DistanceSettings, real: np.ndarray, a: np.ndarray, 
     return {**fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "kid_subset_size": subset}
 
 
-def radiomics(settings: EvaluateSettings, **sets: pd.Series) -> dict[str, np.ndarray]:
+def radiomics(settings: DistanceSettings, **sets: pd.Series) -> dict[str, np.ndarray]:
     """``radiomics_<name>``: raw radiomics of the first ``frd_images`` images of each set; nothing when FRD is off."""
     if settings.frd_images is None:
         return {}
     return {f"radiomics_{name}": radiomics_features(list(paths.iloc[: settings.frd_images])) for name, paths in sets.items()}
 
 
-def frd(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray, *purpose: str) -> dict:
-    """FRD of two radiomics sets with its half-sampling interval, and the sizes it was computed at."""
+def frd(settings: DistanceSettings, real: np.ndarray | None, fake: np.ndarray | None, *purpose: str) -> dict:
+    """FRD of two radiomics sets with its half-sampling interval and the sizes it was computed at; nothing without radiomics."""
+    if real is None or fake is None:
+        return {}
     real, fake = finite_columns(real, fake)
     interval = half_sampling_interval(FRD, real, fake, settings.interval_draws, derive_seed(settings.seed, "evaluate", *purpose, "frd"))
     return {**interval.to_dict("frd"), "frd_n_real": len(real), "frd_n_generated": len(fake), "frd_features": real.shape[1],
             "frd_computation": describe_frd()}
+
+
+def paired_frd(settings: DistanceSettings, real: np.ndarray | None, a: np.ndarray | None, b: np.ndarray | None, *purpose: str) -> dict:
+    """FRD of ``a`` minus that of ``b`` (a log ratio) against the same real radiomics, index-paired: ``delta_frd``."""
+    if real is None or a is None or b is None:
+        return {}
+    interval = paired_difference_interval(FRD, *finite_columns(real, a, b), settings.interval_draws,
+                                          derive_seed(settings.seed, "evaluate", *purpose, "frd"))
+    return interval.to_dict("delta_frd")
 
 
 def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict:
@@ -189,7 +200,7 @@ def real_features(settings: EvaluateSettings, slices_csv: Path, evaluator_path: 
                   test_nn_features=test_nn_features, **radiomic)
     floor = {
         **fid_kid(settings, test_f, pool_f, "real_floor"), "prdc": prdc(settings, test_f, pool_f),
-        **(frd(settings, radiomic["radiomics_test"], radiomic["radiomics_pool"], "real_floor") if radiomic else {}),
+        **frd(settings, radiomic.get("radiomics_test"), radiomic.get("radiomics_pool"), "real_floor"),
         "n_real": len(test_f), "n_pool": n_pool, "n_generated": n_generated,
         "real_floor": (f"real test split ({len(test_f)} images) vs {n_pool} real train + val images, disjoint from it: "
                        "what a perfect model would score at the generated set's size"),
@@ -218,7 +229,7 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     save_features(out_npz, extractor.description, generated=fake_f, **radiomic)
     result = {
         **fid_kid(settings, real["test"], fake_f, "model"), "prdc": prdc(settings, real["test"], fake_f),
-        **(frd(settings, real["radiomics_test"], radiomic["radiomics_generated"], "model") if radiomic else {}),
+        **frd(settings, real.get("radiomics_test"), radiomic.get("radiomics_generated"), "model"),
         "n_real": len(real["test"]), "n_generated": len(fake_f), "delta": parse_delta(fake["delta"].iloc[0]),
         **_inference_drift(fake, samples_csv),
         **provenance(settings, extractor.description, extractor.resize),
@@ -230,7 +241,7 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
         twin = load_features(baseline[0])
         if radiomic and "radiomics_generated" not in twin:
             raise LdbenchError(f"{baseline[0]} holds no radiomics features; re-run its evaluate")
-        radiomic_sets = (real["radiomics_test"], radiomic["radiomics_generated"], twin["radiomics_generated"]) if radiomic else None
+        radiomic_sets = (real.get("radiomics_test"), radiomic.get("radiomics_generated"), twin.get("radiomics_generated"))
         result["ld_effect"] = ld_effect(settings, real["test"], fake_f, twin["generated"], read_json(baseline[1])["delta"], radiomic_sets)
     write_json(out_json, result)
     return result
@@ -265,18 +276,14 @@ def memorisation_report(real: dict, fake_f: np.ndarray, fake_images: pd.Series, 
 
 
 def ld_effect(settings: EvaluateSettings, real: np.ndarray, ld: np.ndarray, no_ld: np.ndarray, no_ld_delta: float,
-              radiomic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict:
+              radiomic: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)) -> dict:
     """FID / KID (and FRD from the ``radiomic`` (real, LD, no LD) sets) with LD minus without, paired: same real
     half-samples, same generated indices.
 
     synthesize draws every model's prompts and initial noise from the same seeded streams, so
     image i of the LD set and image i of the noLD set share their prompt and noise.
     """
-    effect = paired_fid_kid(settings, real, ld, no_ld, "ld_effect")
-    if radiomic is not None:
-        sets = finite_columns(*radiomic)
-        effect |= paired_difference_interval(FRD, *sets, settings.interval_draws,
-                                             derive_seed(settings.seed, "evaluate", "ld_effect", "frd")).to_dict("delta_frd")
+    effect = {**paired_fid_kid(settings, real, ld, no_ld, "ld_effect"), **paired_frd(settings, *radiomic, "ld_effect")}
     log.info("LD − no LD: ΔFID %.3f %s  ΔKID %.4f %s", effect["delta_fid"], effect["delta_fid_ci95"], effect["delta_kid"], effect["delta_kid_ci95"])
     return {
         **effect, "delta_no_ld": no_ld_delta,
