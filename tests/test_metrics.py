@@ -117,6 +117,19 @@ def test_frechet_distance_by_eigendecomposition_equals_clean_fid(n, d):
     assert frechet_distance(real, real) == pytest.approx(0.0, abs=1e-5)
 
 
+def test_frechet_distance_with_fewer_images_than_dimensions_works_in_their_span():
+    """40 + 47 images in 300 dimensions (FRD's case): the distance computed in the images' span equals the one of the
+    same point clouds in their own 20 dimensions, plus the squared mean offset that lies outside every covariance."""
+    from ldbench.metrics import frechet_distance
+
+    rng = np.random.default_rng(5)
+    real, fake = rng.normal(size=(40, 20)), rng.normal(0.3, 1.2, size=(47, 20))
+    embed, _ = np.linalg.qr(rng.normal(size=(300, 21)))  # 21 orthonormal columns: 20 to embed into, 1 for the offset
+    offset = 2.0 * embed[:, 20]
+    expected = frechet_distance(real, fake) + 4.0
+    assert frechet_distance(real @ embed[:, :20].T, fake @ embed[:, :20].T + offset) == pytest.approx(expected, rel=1e-9)
+
+
 def test_fid_where_clean_fids_square_root_is_complex_is_the_same_distance_by_eigendecomposition(monkeypatch):
     """A few images in many feature dimensions make Σ₁Σ₂ singular; scipy's sqrtm may then come out complex, and
     clean-fid refuses it. The reported FID is then the symmetric form of the same distance, never a crash."""

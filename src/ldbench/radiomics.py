@@ -5,8 +5,8 @@ image, its Laplacian-of-Gaussian and wavelet filterings): no trained network, so
 produces a number and grades it, and no weights to download. ``frd-score`` computes features and
 distance in one call on two folders; the pipeline needs each set's features once (real test split,
 real pool, every synthetic set) and the distance many times (half-samples, paired LD effects), so it
-extracts with frd-score's own v1 extractor, image by image, and computes the distance as frd-score's
-``compute_frd`` does: z-score both sets by the reference (real) set's mean and SD, drop the columns
+extracts with frd-score's own v1 extractor, image by image, and computes the number frd-score's
+``compute_frd`` computes: z-score both sets by the reference (real) set's mean and SD, drop the columns
 that come out NaN or infinite, Fréchet distance of the Gaussians, natural log (``log d²``, frd-score's
 default convention). One departure: frd-score drops *images* with a NaN feature; here such feature
 *columns* are dropped, so index-paired sets (LD and no LD) stay paired.
@@ -34,7 +34,7 @@ def describe() -> str:
     """What every FRD value in a metric file was computed with."""
     return (f"FRD {FRD_VERSION}: frd-score {version('frd-score')} radiomics (pyradiomics-bhklab {version('pyradiomics-bhklab')}; original, "
             "LoG σ 2–5 and wavelet images, whole-image mask), z-scored by the real set, log of the Fréchet distance "
-            "(frd-score's calculate_frechet_distance; half-samples by symmetric eigendecomposition)")
+            "(by symmetric eigendecomposition in the images' span: frd-score's compute_frd value without its slow singular sqrtm)")
 
 
 @functools.cache
@@ -98,26 +98,18 @@ def _log(d2: float) -> float:
 
 
 def _squared_distance(real: np.ndarray, fake: np.ndarray) -> float:
-    """d²: frd-score's ``calculate_frechet_distance`` (scipy sqrtm) on the standardised sets."""
-    from frd_score.frd import calculate_frechet_distance
+    """d² of the standardised sets by symmetric eigendecomposition in the images' span (``metrics.frechet_distance``).
 
-    z_real, z_fake = _standardised(real, fake)
-    return float(calculate_frechet_distance(z_real.mean(0), np.cov(z_real, rowvar=False), z_fake.mean(0), np.cov(z_fake, rowvar=False)))
-
-
-def _squared_distance_by_eigendecomposition(real: np.ndarray, fake: np.ndarray) -> float:
+    frd-score's ``calculate_frechet_distance`` takes scipy's ``sqrtm`` of a 400 × 400 product that is
+    singular whenever a set holds fewer images than features: seconds per call and only approximate.
+    The value is the same (tests/test_radiomics.py checks it against ``frd_score.compute_frd``)."""
     return frechet_distance(*_standardised(real, fake))
 
 
 def frd_from_features(real: np.ndarray, fake: np.ndarray) -> float:
-    """FRD v1 of a generated set against the real (reference) set, as frd-score's ``compute_frd`` computes it."""
+    """FRD v1 of a generated set against the real (reference) set: frd-score's ``compute_frd`` value."""
     return _log(_squared_distance(real, fake))
 
 
-def frd_by_eigendecomposition(real: np.ndarray, fake: np.ndarray) -> float:
-    """:func:`frd_from_features` without scipy's general matrix square root (the same number, faster)."""
-    return _log(_squared_distance_by_eigendecomposition(real, fake))
-
-
 #: FRD with intervals (``ldbench.metrics``): computed on d², reported as log d²
-FRD = Distance(reported=_squared_distance, resampled=_squared_distance_by_eigendecomposition, log=True)
+FRD = Distance(reported=_squared_distance, resampled=_squared_distance, log=True)

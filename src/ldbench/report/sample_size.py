@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..methods import method_title
 from ..metrics import frechet_distance, kid_from_features
-from ..radiomics import finite_columns, frd_by_eigendecomposition
+from ..radiomics import finite_columns, frd_from_features
 from ..seeds import derive_seed
 from ..utils import write_csv
 from .figures import plt, save_figure  # figures selects matplotlib's Agg backend
@@ -53,7 +53,7 @@ def frd_vs_n(real_test: np.ndarray, sets: Mapping[str, np.ndarray], sizes: Seque
         for n in sizes_for(len(feats), sizes):
             rng = np.random.default_rng(derive_seed(seed, "metric_vs_n", "frd", label, n))
             for repeat in range(repeats):
-                rows.append({"set": label, "n": n, "repeat": repeat, "FRD": frd_by_eigendecomposition(real, feats[rng.choice(len(feats), n, replace=False)])})
+                rows.append({"set": label, "n": n, "repeat": repeat, "FRD": frd_from_features(real, feats[rng.choice(len(feats), n, replace=False)])})
     return pd.DataFrame(rows)
 
 
