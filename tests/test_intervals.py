@@ -60,7 +60,7 @@ def test_kid_half_sampling_interval_covers():
 def test_frd_half_sampling_interval_covers_and_its_paired_difference_too():
     """FRD: the features z-scored by the real set (each half-sample by its own real half), then log of the distance.
     Taking the half-samples' spread in log units would cover in only 88–92 % of repeats (log compresses their
-    larger distances); relative to the full-size distance (``Distance.log``) it covers in 97–99 %."""
+    larger distances); rescaled to the full-size distance (``Distance.log``) it covers in 97–99 %."""
     from ldbench.radiomics import FRD, frd_from_features
 
     rng = np.random.default_rng(5)

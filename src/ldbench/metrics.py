@@ -121,8 +121,10 @@ class Distance:
     ``resampled`` has the same expected value and is cheap enough to repeat hundreds of times.
     ``log``: the metric is the natural log of the distance (FRD). Half-samples score larger distances
     than the full sets (the bias falls with n), and a log compresses larger values, so their spread
-    in log units understates the full-size one; the interval then takes the half-samples' SD relative
-    to the full-size distance instead (delta method: sd(log X) ≈ sd(X) / X).
+    in log units understates the full-size one: by the delta method sd(log X) ≈ sd(X) / X, the
+    half-samples' log spread is rescaled by their typical distance over the full-size one
+    (geometric mean: a few extreme half-samples, as when a feature is nearly constant in the real
+    set, do not swamp it; see :func:`_log_deviations`).
     """
 
     reported: Callable[[np.ndarray, np.ndarray], float]
@@ -184,7 +186,7 @@ def half_sampling_interval(distance: Distance, real: np.ndarray, fake: np.ndarra
     values = np.array([distance.resampled(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
     full = distance.reported(real, fake)
     if distance.log:
-        return _interval(_log(full), _relative(values, full), z)
+        return _interval(_log(full), _log_deviations(values, full), z)
     return _interval(full, values, z)
 
 
@@ -207,7 +209,7 @@ def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.
     a, b = np.array(values).T
     full_a, full_b = distance.reported(real, fake_a), distance.reported(real, fake_b)
     if distance.log:  # log A − log B; its sd by the delta method, as in half_sampling_interval
-        return _interval(_log(full_a) - _log(full_b), _relative(a, full_a) - _relative(b, full_b), z)
+        return _interval(_log(full_a) - _log(full_b), _log_deviations(a, full_a) - _log_deviations(b, full_b), z)
     return _interval(full_a - full_b, a - b, z)
 
 
@@ -215,9 +217,15 @@ def _log(distance: float) -> float:
     return float(np.log(distance)) if distance > 0 else float("-inf")
 
 
-def _relative(values: np.ndarray, full: float) -> np.ndarray:
-    """Half-sample distances over the full-size one: their SD is sd(log distance) by the delta method (NaN at 0)."""
-    return values / full if full > 0 else np.full_like(values, np.nan)
+def _log_deviations(values: np.ndarray, full: float) -> np.ndarray:
+    """Half-sample log distances about their mean, rescaled to the full-size distance: ×(geometric mean of the
+    half-samples / full), the delta method's sd(X)/X with X the full-size value. In simulation (tests/test_intervals.py)
+    the plain log spread covers in 88–92 % of repeats, the half-samples' sd(X) / full-size X in 97–99 % but without
+    bound when a few half-samples are extreme; this covers in the simulations too. NaN where a distance is not positive."""
+    if full <= 0 or (values <= 0).any():
+        return np.full_like(values, np.nan)
+    logs = np.log(values)
+    return (logs - logs.mean()) * np.exp(logs.mean() - np.log(full))
 
 
 def _interval(value: float, draws: np.ndarray, z: float) -> Interval:
