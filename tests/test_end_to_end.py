@@ -138,8 +138,18 @@ def test_two_runs_give_byte_identical_tables(smoke_runs):
                   "results/paper/table_ageing", "results/paper/table_ld_effect", "results/paper/table_memorisation",
                   "results/paper/table_prompt_ablation"):
         for ext in (".csv", ".md", ".tex"):
-            assert (first / f"{table}{ext}").read_bytes() == (second / f"{table}{ext}").read_bytes(), table + ext
-    assert (first / "results/paper/fig_metric_vs_n.csv").read_bytes() == (second / "results/paper/fig_metric_vs_n.csv").read_bytes()
+            a, b = (run / f"{table}{ext}" for run in (first, second))
+            assert a.read_bytes() == b.read_bytes(), _first_difference(a, b)
+    a, b = (run / "results/paper/fig_metric_vs_n.csv" for run in (first, second))
+    assert a.read_bytes() == b.read_bytes(), _first_difference(a, b)
+
+
+def _first_difference(a, b) -> str:
+    """Which file and line differ, so that a failure says where the two runs part."""
+    for i, (x, y) in enumerate(zip(a.read_text().splitlines(), b.read_text().splitlines(), strict=False)):
+        if x != y:
+            return f"{a.name} line {i + 1}:\n  {x}\n  {y}"
+    return f"{a.name}: one is longer"
 
 
 def test_snakefmt_and_lint_pass():

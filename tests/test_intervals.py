@@ -167,3 +167,19 @@ def test_paired_mean_difference_covers_the_true_gain_when_subjects_repeat():
     assert covered / REPEATS >= 0.92, f"subject-level interval covered the gain in {covered}/{REPEATS} repeats"
     assert percentile_covered < covered, f"the percentile interval covered in {percentile_covered}, the t-interval in {covered}"
     assert image_covered / REPEATS < 0.80, f"image-level interval covered the gain in {image_covered}/{REPEATS} repeats"
+
+
+def test_a_set_of_two_gets_no_interval_and_no_verdict():
+    """A half-sample of two images is the pair itself: every draw would be equal and the interval of zero width,
+    a verdict from nothing. Sets this small get the value and no interval (NaN), which reads as inconclusive."""
+    from ldbench.radiomics import FRD
+    from ldbench.report.ld_effect import interval_verdict
+
+    rng = np.random.default_rng(6)
+    real, fake = rng.normal(size=(10, 4)), rng.normal(1.0, 1.0, size=(2, 4))
+    for distance in (FID, FRD):
+        single = half_sampling_interval(distance, real, fake, draws=20, seed=0)
+        paired = paired_difference_interval(distance, real, fake, fake + 1.0, draws=20, seed=0)
+        assert np.isfinite(single.value) and np.isnan(single.sd) and np.isnan(paired.low) and np.isfinite(paired.value)
+        assert interval_verdict(paired.low, paired.high) == "inconclusive"
+    assert np.isfinite(half_sampling_interval(FID, real, rng.normal(size=(3, 4)), draws=20, seed=0).sd)

@@ -173,6 +173,14 @@ def _half(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(n)[: max(2, n // 2)]
 
 
+#: the smallest set whose half-samples vary: a half-sample of 2 images is the pair itself
+MIN_INTERVAL_SET = 3
+
+
+def _no_interval(value: float) -> Interval:
+    return Interval(value=float(value), low=float("nan"), high=float("nan"), sd=float("nan"))
+
+
 def half_sampling_interval(distance: Distance, real: np.ndarray, fake: np.ndarray, draws: int, seed: int,
                            z: float = 1.959964) -> Interval:
     """Interval for E[distance] at (len(real), len(fake)): the reported value ± z·sd over half-samples.
@@ -182,9 +190,11 @@ def half_sampling_interval(distance: Distance, real: np.ndarray, fake: np.ndarra
     without replacement hold no duplicates, and their spread matches the full-size sd.
     """
     real, fake = _check("real features", real), _check("generated features", fake)
+    full = distance.reported(real, fake)
+    if min(len(real), len(fake)) < MIN_INTERVAL_SET:
+        return _no_interval(_log(full) if distance.log else full)
     rng = np.random.default_rng(seed)
     values = np.array([distance.resampled(real[_half(len(real), rng)], fake[_half(len(fake), rng)]) for _ in range(draws)])
-    full = distance.reported(real, fake)
     if distance.log:
         return _interval(_log(full), _log_deviations(values, full), z)
     return _interval(full, values, z)
@@ -199,6 +209,9 @@ def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.
     so the variation that the two sets have in common cancels.
     """
     real, fake_a, fake_b = _check("real features", real), _check("generated features", fake_a), _check("generated features", fake_b)
+    full_a, full_b = distance.reported(real, fake_a), distance.reported(real, fake_b)
+    if min(len(real), len(fake_a), len(fake_b)) < MIN_INTERVAL_SET:
+        return _no_interval(_log(full_a) - _log(full_b) if distance.log else full_a - full_b)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(draws):
@@ -207,7 +220,6 @@ def paired_difference_interval(distance: Distance, real: np.ndarray, fake_a: np.
         ib = ia if len(fake_a) == len(fake_b) else _half(len(fake_b), rng)
         values.append((distance.resampled(r, fake_a[ia]), distance.resampled(r, fake_b[ib])))
     a, b = np.array(values).T
-    full_a, full_b = distance.reported(real, fake_a), distance.reported(real, fake_b)
     if distance.log:  # log A − log B; its sd by the delta method, as in half_sampling_interval
         return _interval(_log(full_a) - _log(full_b), _log_deviations(a, full_a) - _log_deviations(b, full_b), z)
     return _interval(full_a - full_b, a - b, z)
