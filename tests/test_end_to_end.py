@@ -95,7 +95,9 @@ def test_counterfactual_tables_cover_every_task_editor_and_ld(smoke_runs):
     realism = pd.read_csv(smoke_runs[0] / "results/paper/table_cf_realism.csv", keep_default_na=False)
     scored = realism[realism["variant"] != ""]  # a smoke task with fewer than 2 real target-class test images is listed as skipped
     assert len(scored) and set(scored["variant"]) <= {"edit", "null edit", "reconstruction", "source (unedited)", "real floor"}
-    assert scored["fid"].astype(float).map(math.isfinite).all() and (scored["fid_low"].astype(float) <= scored["fid"].astype(float)).all()
+    fid, low = (pd.to_numeric(scored[c], errors="coerce") for c in ("fid", "fid_low"))
+    too_few = scored[["n", "n_reference"]].astype(int).min(axis=1) < 3  # half-samples of 2 images cannot vary: no interval
+    assert fid.map(math.isfinite).all() and ((low <= fid) | (too_few & low.isna())).all()
     edit_rows = scored[scored["variant"] == "edit"]
     assert len(edit_rows) and edit_rows["delta_fid"].astype(float).map(math.isfinite).all()  # the paired gain over the null edit
     same_n = scored[scored["variant"] != "real floor"].groupby(["dataset", "editor", "task"])["n"].nunique()
