@@ -46,7 +46,9 @@ rule real_features:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
+        code=code_stamp(
+            "ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"
+        ),
     script:
         "../workflow_scripts/real_features.py"
 
@@ -73,6 +75,8 @@ rule evaluate:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
+        code=code_stamp(
+            "ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"
+        ),
     script:
         "../workflow_scripts/evaluate.py"

@@ -80,7 +80,9 @@ rule evaluate_prompt_cell:
         runtime=30,
     params:
         settings=settings_of(EvaluateSettings),
-        code=code_stamp("ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"),
+        code=code_stamp(
+            "ldbench.stages.evaluate", "ldbench.evaluator", "ldbench.radiomics"
+        ),
     script:
         "../workflow_scripts/evaluate.py"
 
