@@ -25,8 +25,6 @@ import numpy as np
 from .metrics import Distance, frechet_distance
 from .utils import LdbenchError, progress
 
-log = logging.getLogger("ldbench")
-
 FRD_VERSION = "v1"
 
 
