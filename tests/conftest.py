@@ -1,8 +1,11 @@
-"""Shared fixtures: a tiny SD-architecture model that builds in well under a second, and one
-local run of the smoke DAG that the end-to-end, SLURM and interruption tests compare against."""
+"""Shared fixtures: a tiny SD-architecture model that builds in well under a second, one local run
+of the smoke DAG that the end-to-end, SLURM and interruption tests compare against, and a second
+one killed in mid-fine-tuning and recovered (the end-to-end determinism and interruption tests)."""
 
 import copy
 import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
@@ -63,4 +66,33 @@ def smoke_run(tmp_path_factory):
     workdir = prepare_workdir(tmp_path_factory.mktemp("smoke_local"))
     snakemake(workdir, *SMOKE)
     yield workdir
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass
+class ResumedRun:
+    workdir: Path
+    killed_model: Path  # <dataset>/<method>/<ld> of the fine-tuning killed between checkpoints
+    finished_before: dict  # files of jobs finished before the kill, with their mtimes
+    plan: str  # the dry run after `snakemake --unlock`
+
+
+#: jobs Snakemake must have recorded as finished before the kill, to check that recovery keeps them
+FINISHED_FIRST = {"preprocess": 2, "pretrain_base": 1}
+
+
+@pytest.fixture(scope="session")
+def resumed_run(tmp_path_factory):
+    """The smoke DAG in a fresh working directory, killed (SIGKILL, Snakemake and every job) in
+    mid-fine-tuning, then recovered as the README says: `snakemake --unlock`, then the same command
+    with `--rerun-incomplete` (the workstation profile's default)."""
+    from workflow_helpers import SMOKE, files_with_mtimes, kill_between_checkpoints, prepare_workdir, snakemake
+
+    workdir = prepare_workdir(tmp_path_factory.mktemp("resumed"))
+    checkpoint = kill_between_checkpoints(workdir, *SMOKE, finished_first=FINISHED_FIRST)
+    finished = files_with_mtimes(workdir / "results" / "data", workdir / "results" / "models" / "base")
+    snakemake(workdir, "--unlock", *SMOKE)
+    plan = snakemake(workdir, "-n", "--rerun-incomplete", *SMOKE).stdout
+    snakemake(workdir, "--rerun-incomplete", *SMOKE)
+    yield ResumedRun(workdir, checkpoint.parent.relative_to(workdir / "results" / "checkpoints"), finished, plan)
     shutil.rmtree(workdir, ignore_errors=True)

@@ -106,9 +106,9 @@ def test_kid_subsets_reproduce_clean_fid_and_give_a_spread():
     assert per_subset.std() > 0
 
 
-@pytest.mark.parametrize("n, d", [(300, 32), (40, 64)])
+@pytest.mark.parametrize("n, d", [(300, 32), (40, 64), (20, 64)])  # the last: the Gram form (n₁ + n₂ < d)
 def test_frechet_distance_by_eigendecomposition_equals_clean_fid(n, d):
-    """Also with fewer images than dimensions (singular covariances), as on half-samples of small sets."""
+    """Also with fewer images than dimensions (singular covariances), as on half-samples of small sets, and in the Gram form."""
     from ldbench.metrics import frechet_distance
 
     rng = np.random.default_rng(n)
