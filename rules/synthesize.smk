@@ -1,6 +1,7 @@
 # Synthetic sets from every fine-tuned model: δ = 0 without LD, the searched δ with LD; for the
 # 2×2 also LD@zero (the LD model at δ = 0) and noLD@searched (the noLD model at its own searched δ),
 # and with drift.shape channel LD@channel (the LD model at the per-channel δ its search fitted).
+# Table 1's sets (noLD, LD) are also sampled with evaluation.seeds − 1 further generation seeds.
 
 
 rule synthesize:
@@ -24,6 +25,7 @@ rule synthesize:
     params:
         settings=settings_of(SynthesizeSettings, "dataset"),
         per_channel=lambda wildcards: wildcards.ld.partition("@")[2] == "channel",
+        further_seeds=lambda wildcards: wildcards.ld in LDS,
         code=code_stamp("ldbench.stages.synthesize"),
     script:
         "../workflow_scripts/synthesize.py"

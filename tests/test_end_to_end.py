@@ -31,6 +31,8 @@ def test_table1_is_complete_and_finite(smoke_runs):
     for column in ("FID", "FID_ci_low", "FID_ci_high", "KID", "KID_ci_low", "KID_ci_high", "AUC"):
         assert models[column].map(math.isfinite).all(), column
     assert (models["FID"] >= 0).all() and models["AUC"].between(0, 1).all()
+    over_seeds = ["FID_seeds_mean", "FID_seeds_sd", "KID_seeds_mean", "KID_seeds_sd", "FRD_seeds_mean", "FRD_seeds_sd"]
+    assert models[over_seeds].map(math.isfinite).all().all() and (models["seeds"] == smoke_config()["evaluation"]["seeds"]).all()
     assert (models["FID_ci_low"] <= models["FID"]).all() and (models["FID"] <= models["FID_ci_high"]).all()
     assert sorted(set(real["method"])) == ["Real + all synthetic, 2× steps", "Real + synthetic", "Real data", "Real data, 2× steps"]
     assert len(real) == 2 * 4
@@ -41,7 +43,7 @@ def test_table1_is_complete_and_finite(smoke_runs):
     effects = pd.read_csv(smoke_runs[0] / "results/paper/table_ld_effect.csv")
     assert len(effects) == 2 * 4 and set(effects["FID_verdict"]) <= {"LD lower", "LD higher", "inconclusive"}
     assert ((effects["dFID_ci_low"] <= effects["dFID"]) & (effects["dFID"] <= effects["dFID_ci_high"])).all()
-    assert effects["dAUC"].map(math.isfinite).all()
+    assert effects["dAUC"].map(math.isfinite).all() and effects[["dFID_seeds_mean", "dFID_seeds_sd"]].map(math.isfinite).all().all()
     memorised = pd.read_csv(smoke_runs[0] / "results/paper/table_memorisation.csv")
     assert len(memorised) == 2 * 4 * 2 and memorised["pixel_fraction_below"].between(0, 1).all()
     md = (smoke_runs[0] / f"{TABLE}.md").read_text()

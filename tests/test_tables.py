@@ -100,6 +100,29 @@ def test_table1_shows_frd_beside_fid_where_the_run_computed_it(tmp_path):
     assert "ΔFRD (LD − no LD)" in shown and "-0.4 [-0.7, -0.1]" in shown and "log of the ratio" in shown
 
 
+def test_table1_and_the_ld_effect_show_the_spread_over_generation_seeds(tmp_path):
+    metric, auc, floors, intervals = _files(tmp_path)
+    seeds = {"seeds": [0, 1, 2], "n_generated": 4, "fid": {"per_seed": [11.0, 12.0, 13.0], "mean": 12.0, "sd": 1.0},
+             "kid": {"per_seed": [0.01, 0.02, 0.03], "mean": 0.02, "sd": 0.01}}
+    for (_d, _m, ld), path in metric.items():
+        m = json.loads(path.read_text()) | {"generation_seeds": seeds}
+        if ld == "LD":
+            m["ld_effect"]["over_seeds"] = {"delta_fid": {"per_seed": [-1.0, -2.0, -3.0], "mean": -2.0, "sd": 1.0},
+                                            "delta_kid": {"per_seed": [0.0, 0.0, 0.0], "mean": 0.0, "sd": 0.0}}
+        path.write_text(json.dumps(m))
+    frame = table1_frame(metric, auc, floors, intervals)
+    write_table1(frame, tmp_path / "table1")
+    md = (tmp_path / "table1.md").read_text()
+    assert "brain: FID / KID over seeds (mean ± sd)" in md and "| 12.00 ± 1.00 / 0.0200 ± 0.0100 |" in md
+    assert "3 seeds × 4 images (brain)" in md
+    assert {"FID_seeds_mean", "FID_seeds_sd", "KID_seeds_mean"} <= set(pd.read_csv(tmp_path / "table1.csv").columns)
+    from ldbench.report.ld_effect import write_ld_effect
+
+    write_ld_effect(_effects(metric), tmp_path / "table_ld_effect", n_boot=50)
+    shown = (tmp_path / "table_ld_effect.md").read_text()
+    assert "ΔFID over seeds (mean ± sd)" in shown and "-2 ± 1" in shown and "seed-paired" in shown
+
+
 def test_table1_refuses_a_nan_cell(tmp_path):
     with pytest.raises(LdbenchError, match="FID"):
         table1_frame(*_files(tmp_path, fid=float("nan")))

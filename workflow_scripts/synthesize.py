@@ -12,4 +12,5 @@ from ldbench.workflow import stage
 
 with stage(snakemake, SynthesizeSettings) as settings:
     i = snakemake.input
-    synthesize(settings, i.model, i.slices, i.chosen[0] if i.chosen else None, snakemake.output[0], per_channel=snakemake.params.per_channel)
+    synthesize(settings, i.model, i.slices, i.chosen[0] if i.chosen else None, snakemake.output[0], per_channel=snakemake.params.per_channel,
+               further_seeds=snakemake.params.further_seeds)

@@ -134,6 +134,11 @@ class Distance:
     resampled: Callable[[np.ndarray, np.ndarray], float]
     log: bool = False
 
+    def value(self, real: np.ndarray, fake: np.ndarray) -> float:
+        """The metric as reported, without an interval."""
+        full = self.reported(real, fake)
+        return _log(full) if self.log else full
+
 
 FID = Distance(reported=fid_from_features, resampled=frechet_distance)
 

@@ -444,8 +444,32 @@ class SampleSetSettings(Settings):
 
 
 @dataclass(frozen=True)
+class GenerationSeeds(Settings):
+    """``evaluation``: Table 1's sets are sampled again with seeds 1 … ``seeds`` − 1, ``images`` prompts each."""
+
+    seeds: int
+    images: int | str  # or "train_split": the whole set
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> GenerationSeeds:
+        return cls(seeds=config["evaluation"]["seeds"], images=config["evaluation"]["images"])
+
+    def count(self, n_set: int) -> int:
+        """Images per seed for a set of ``n_set`` images."""
+        return n_set if self.images == TRAIN_SPLIT else min(int(self.images), n_set)
+
+
+@dataclass(frozen=True)
 class SynthesizeSettings(SampleSetSettings):
-    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice)."""
+    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice),
+    and for Table 1's sets its further generation seeds."""
+
+    generation: GenerationSeeds
+
+    @classmethod
+    def from_config(cls, config: Mapping, dataset: str) -> SynthesizeSettings:
+        base = SampleSetSettings.from_config.__func__(SampleSetSettings, config, dataset)
+        return cls(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, generation=GenerationSeeds.from_config(config))
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,19 @@ def distance_columns(m: dict, path: Path) -> dict:
     }
 
 
+def seed_columns(m: dict) -> dict:
+    """FID / KID / FRD over generation seeds (``evaluate``'s ``generation_seeds``): mean and SD, seeds and images per seed."""
+    seeds = m.get("generation_seeds")
+    if not seeds:
+        return {}
+    return {"seeds": len(seeds["seeds"]), "seeds_n": seeds["n_generated"],
+            **{f"{name.upper()}_seeds_{stat}": seeds[name][stat] for name in ("fid", "kid", "frd") if name in seeds for stat in ("mean", "sd")}}
+
+
+def mean_sd(mean: float, sd: float, digits: int) -> str:
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
 #: Table 1's data-utility rows, by classifier source prefix (see ``stages.classify.training_rows``)
 DATA_UTILITY_ROWS = {"real": "Real data", REAL_DOUBLE_STEPS: "Real data, 2× steps", "mixed+": "Real + synthetic",
                      "real+": "Real + all synthetic, 2× steps"}
@@ -97,6 +110,7 @@ def table1_frame(metric_files: Mapping[tuple[str, str, str], Path], auc_files: M
         extractors.add(m["feature_extractor"].split(":")[0])
         rows.append({
             "dataset": dataset, "method": method_title(method), "LD": ld == "LD", "delta": m["delta"], **distance_columns(m, path),
+            **seed_columns(m),
             **_auc_columns(auc, intervals[(dataset, f"{method}-{ld}")], f"AUC of {dataset}/{method}-{ld}"),
         })
     for (dataset, source), path in sorted(auc_files.items()):
@@ -127,6 +141,15 @@ def _frd_cell(row: pd.Series) -> str:
     return "–" if pd.isna(row.get("FRD")) else f"{row['FRD']:.2f} [{row['FRD_ci_low']:.2f}, {row['FRD_ci_high']:.2f}]"
 
 
+def _seeds_cell(row: pd.Series) -> str:
+    if pd.isna(row.get("FID_seeds_mean")):
+        return "–"
+    cells = [mean_sd(row["FID_seeds_mean"], row["FID_seeds_sd"], 2), mean_sd(row["KID_seeds_mean"], row["KID_seeds_sd"], 4)]
+    if not pd.isna(row.get("FRD_seeds_mean")):
+        cells.append(mean_sd(row["FRD_seeds_mean"], row["FRD_seeds_sd"], 2))
+    return " / ".join(cells)
+
+
 def _cell(row: pd.Series) -> str:
     auc = f"{row['AUC']:.3f} [{row['AUC_ci_low']:.3f}, {row['AUC_ci_high']:.3f}]"
     if pd.isna(row["FID"]):
@@ -143,18 +166,21 @@ def display_table1(frame: pd.DataFrame) -> pd.DataFrame:
                          delta_text=frame["delta"].map(lambda d: "–" if pd.isna(d) else f"{d:+g}"))
     order = [cls.title for cls in finetuning_methods().values()] + list(DATA_UTILITY_ROWS.values())
     frame["order"] = frame["method"].map(order.index)
-    values = ("delta_text", "cell", "frd", "prdc") if "FRD" in frame else ("delta_text", "cell", "prdc")
+    values = ("delta_text", "cell", *(("frd",) if "FRD" in frame else ()), *(("seeds_cell",) if "FID_seeds_mean" in frame else ()), "prdc")
+    frame["seeds_cell"] = frame.apply(_seeds_cell, axis=1)
     wide = frame.pivot_table(index=["order", "method", "ld_text"], columns="dataset", values=list(values), aggfunc="first")
     datasets = list(dict.fromkeys(frame["dataset"]))
     wide = wide[[(v, d) for d in datasets for v in values]].reset_index().sort_values(["order", "ld_text"]).drop(columns="order")
     label = fid_label(extractor)
-    names = {"delta_text": "δ", "cell": f"{label} / KID / AUC", "frd": "FRD", "prdc": "P / R / D / C"}
+    over_seeds = f"FID / KID{' / FRD' if 'FRD_seeds_mean' in frame else ''} over seeds (mean ± sd)"
+    names = {"delta_text": "δ", "cell": f"{label} / KID / AUC", "frd": "FRD", "seeds_cell": over_seeds, "prdc": "P / R / D / C"}
     wide.columns = ["Method", "LD"] + [f"{d}: {names[v]}" for d in datasets for v in values]
     return wide.fillna("–")
 
 
 def write_table1(frame: pd.DataFrame, stem: Path) -> None:
-    data = frame.round({"FID": 4, "FID_ci_low": 4, "FID_ci_high": 4, "FRD": 4, "FRD_ci_low": 4, "FRD_ci_high": 4, "KID": 6, "KID_ci_low": 6, "KID_ci_high": 6, "AUC": 4, "AUC_ci_low": 4, "AUC_ci_high": 4, "AUC_std": 4, "delta": 4})
+    data = frame.round({"FID": 4, "FID_ci_low": 4, "FID_ci_high": 4, "FRD": 4, "FRD_ci_low": 4, "FRD_ci_high": 4, "KID": 6, "KID_ci_low": 6, "KID_ci_high": 6, "AUC": 4, "AUC_ci_low": 4, "AUC_ci_high": 4, "AUC_std": 4, "delta": 4,
+                        **{f"{m}_seeds_{stat}": 6 for m in ("FID", "KID", "FRD") for stat in ("mean", "sd")}})
     features = ("clean-fid's InceptionV3 features ('clean' mode, resized to 299²)" if frame.attrs.get("extractor") == "inception"
                 else "the evaluator network's features (a multi-task network trained on the real training split for evaluation only: "
                 "no reported classifier, δ search or edit score uses it; not Inception)")
@@ -173,6 +199,13 @@ def write_table1(frame: pd.DataFrame, stem: Path) -> None:
                  "z-scored by the real test images, log of the Fréchet distance; lower is better; no network involved) with the "
                  "same kind of interval, on the first " + "; ".join(
                      f"{int(r.FRD_n)} generated vs {int(r.FRD_n_real)} real test images ({d})" for d, r in frd_counts.iterrows()) + ".")
+    if "FID_seeds_mean" in frame:
+        seeds = frame.dropna(subset=["FID_seeds_mean"]).groupby("dataset")[["seeds", "seeds_n"]].max()
+        note += (" Over seeds: each model's set sampled again with further generation seeds (evaluation.seeds), the first n prompts "
+                 "each, every model with the same noise per seed; the metrics per seed at that n, mean ± sample SD over seeds "
+                 "(the spread a rerun with other noise gives; at n below the set's size the values carry more small-sample "
+                 "bias than the full-set ones): " + "; ".join(f"{int(r.seeds)} seeds × {int(r.seeds_n)} images ({d})"
+                                                            for d, r in seeds.iterrows()) + ".")
     counts = frame.dropna(subset=["FID"]).groupby("dataset")[["n_generated", "n_real_test"]].max()
     note += " Sample counts: " + "; ".join(
         f"{d}: {int(r.n_generated)} generated vs {int(r.n_real_test)} real test images" for d, r in counts.iterrows()) + "."

@@ -16,6 +16,9 @@ metric-vs-n figure reuse them.
   against the test images' own (``ldbench.memorisation``).
 * an LD model's ``evaluate`` also gives LD minus no LD on the same real test features, as a
   paired difference (``ld_effect``).
+* a set sampled with further generation seeds (``synthesize``'s ``seeds.csv``) also gets FID / KID /
+  FRD per seed at the seeds' common size, as a mean ± sd over seeds; an LD model's, LD minus no LD
+  per seed (seed-paired: seed s of both shares its prompts and initial noise).
 
 Every interval is the half-sampling interval of :data:`ldbench.metrics.HALF_SAMPLING`, and every
 JSON says which extractor, library, sample counts and interval were used.
@@ -40,6 +43,7 @@ from ..metrics import (
     FID,
     FID_COMPUTATION,
     HALF_SAMPLING,
+    Distance,
     half_sampling_interval,
     inception_features,
     kid_distance,
@@ -158,6 +162,52 @@ def paired_frd(settings: DistanceSettings, real: np.ndarray | None, a: np.ndarra
     return interval.to_dict("delta_frd")
 
 
+def over_seeds(values: list[float]) -> dict:
+    """Mean and sample SD over generation seeds (SD NaN with one seed)."""
+    values = np.asarray(values, dtype=np.float64)
+    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else float("nan")}
+
+
+def seed_metrics(settings: DistanceSettings, seeds_csv: Path, real: dict, generated: np.ndarray, radiomics_generated: np.ndarray | None,
+                 extractor: Extractor) -> dict:
+    """FID / KID (and FRD) of each generation seed's set against the real test split, at the seeds' common size.
+
+    Seed 0 is the set's own first images (features already computed); the others are extracted here.
+    """
+    listing = pd.read_csv(seeds_csv)
+    seeds = sorted(listing["seed"].unique())
+    n = int(listing.groupby("seed").size().min())
+    kid = _kid(settings, real["test"], generated[:n])[0]
+    n_frd = min(settings.frd_images, n) if radiomics_generated is not None else 0
+    distances: dict[str, Distance] = {"fid": FID, "kid": kid, **({"frd": FRD} if n_frd else {})}
+    values: dict[str, list[float]] = {name: [] for name in distances}
+    for seed in seeds:
+        paths = listing.loc[listing["seed"] == seed, "image"].iloc[:n]
+        features = generated[:n] if seed == 0 else extractor(paths)
+        values["fid"].append(FID.value(real["test"], features))
+        values["kid"].append(kid.value(real["test"], features))
+        if n_frd:
+            fake = radiomics_generated[:n_frd] if seed == 0 else radiomics_features(list(paths.iloc[:n_frd]))
+            values["frd"].append(FRD.value(*finite_columns(real["radiomics_test"], fake)))
+    log.info("over %d generation seeds (n=%d): FID %s", len(seeds), n, ", ".join(f"{v:.3f}" for v in values["fid"]))
+    return {"seeds": [int(s) for s in seeds], "n_generated": n, **({"frd_n_generated": n_frd} if n_frd else {}),
+            **{name: {"per_seed": v, **over_seeds(v)} for name, v in values.items()},
+            "pairing": "seed s of every model shares its prompts (the set's first n) and initial noise"}
+
+
+def seed_differences(ours: dict, twin: dict) -> dict:
+    """Per-seed metric of this set minus its twin's (same seeds, same prompts and noise per seed): mean ± sd over seeds."""
+    if ours["seeds"] != twin.get("seeds") or ours["n_generated"] != twin.get("n_generated"):
+        raise LdbenchError(f"generation seeds differ from the no-LD twin's ({ours['seeds']} at n={ours['n_generated']} vs "
+                           f"{twin.get('seeds')} at n={twin.get('n_generated')}); re-run its synthesize and evaluate")
+    differences = {}
+    for name in ("fid", "kid", "frd"):
+        if name in ours and name in twin:
+            per_seed = np.subtract(ours[name]["per_seed"], twin[name]["per_seed"]).tolist()
+            differences[f"delta_{name}"] = {"per_seed": per_seed, **over_seeds(per_seed)}
+    return differences
+
+
 def prdc(settings: EvaluateSettings, real: np.ndarray, fake: np.ndarray) -> dict:
     """Precision, recall, density and coverage (Naeem et al. 2020; the ``prdc`` package) of ``fake`` against ``real``."""
     from prdc import compute_prdc
@@ -237,12 +287,18 @@ def evaluate(settings: EvaluateSettings, samples_csv: Path, slices_csv: Path, re
     log.info("FID %.3f [%.3f, %.3f]  KID %.4f  (%s; n_real=%d, n_generated=%d)", result["fid"], *result["fid_ci95"], result["kid"],
              extractor.kind, result["n_real"], result["n_generated"])
     result["memorisation"] = memorisation_report(real, fake_f, fake["image"], split_rows(read_slices(slices_csv), "train")["image"])
+    seeds_csv = Path(samples_csv).parent / "seeds.csv"
+    if seeds_csv.is_file():
+        result["generation_seeds"] = seed_metrics(settings, seeds_csv, real, fake_f, radiomic.get("radiomics_generated"), extractor)
     if baseline:
         twin = load_features(baseline[0])
         if radiomic and "radiomics_generated" not in twin:
             raise LdbenchError(f"{baseline[0]} holds no radiomics features; re-run its evaluate")
         radiomic_sets = (real.get("radiomics_test"), radiomic.get("radiomics_generated"), twin.get("radiomics_generated"))
-        result["ld_effect"] = ld_effect(settings, real["test"], fake_f, twin["generated"], read_json(baseline[1])["delta"], radiomic_sets)
+        twin_metrics = read_json(baseline[1])
+        result["ld_effect"] = ld_effect(settings, real["test"], fake_f, twin["generated"], twin_metrics["delta"], radiomic_sets)
+        if "generation_seeds" in result and "generation_seeds" in twin_metrics:
+            result["ld_effect"]["over_seeds"] = seed_differences(result["generation_seeds"], twin_metrics["generation_seeds"])
     write_json(out_json, result)
     return result
 

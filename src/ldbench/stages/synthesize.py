@@ -4,6 +4,12 @@ Prompts are those of training-split slices: by default every slice once, so the 
 training set's twin (as many unique images, the same label and age/sex mix), otherwise
 ``sampling.n_images`` slices drawn with the config seed; each image's labels are those of the
 prompt it came from.
+
+Table 1's sets (``further_seeds``) are also sampled with generation seeds 1 … ``evaluation.seeds`` − 1:
+the first ``evaluation.images`` prompts again, each seed with its own initial noise, into
+``seeds/<seed>/``; ``seeds.csv`` lists them with seed 0 (the set's own first images), so
+``evaluate`` reports each metric as a mean ± sd over seeds. Every model draws seed s's noise from
+the same stream, so LD and no-LD sets stay paired per seed.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ def synthesis_rows(train: pd.DataFrame, settings: SynthesizeSettings) -> pd.Data
 
 
 def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path,
-               per_channel: bool = False) -> None:
+               per_channel: bool = False, further_seeds: bool = False) -> None:
     """A sample set at the model's δ (``per_channel``: the per-channel δ its search fitted, ``drift.shape: channel``)."""
     delta = inference_delta(chosen_json, per_channel)
     components = inference_model(settings.performance, model_dir)
@@ -44,7 +50,14 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
     rows = synthesis_rows(split_rows(read_slices(slices_csv), "train"), settings)
     prompts = model_prompts(rows, settings.dataset.kind, meta)
     log.info("%d samples at δ=%s, e.g. %r", len(prompts), format_delta(delta_record(delta)), prompts[0])
-    images = to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise"), **settings.sampling.kwargs()))
+    sample = lambda prompts, *noise: to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise", *noise),
+                                                            **settings.sampling.kwargs()))
+    images = sample(prompts)
+    n_seed = settings.generation.count(len(prompts))
+    seeds = range(1, settings.generation.seeds) if further_seeds else range(0)
+    if seeds:
+        log.info("generation seeds %s: %d images each", list(seeds), n_seed)
+    seed_images = {seed: sample(prompts[:n_seed], "generation_seed", seed) for seed in seeds}
 
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
@@ -59,3 +72,11 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
         table["sampling_steps"] = settings.sampling.steps
         table["source_subject"] = table.pop("subject")
         write_csv(tmp / "samples.csv", table)
+        if seed_images:
+            listing = [pd.DataFrame({"seed": 0, "image": table["image"].iloc[:n_seed], "prompt": prompts[:n_seed]})]
+            for seed, pixels in seed_images.items():
+                paths = [out_dir / "seeds" / str(seed) / name for name in names[:n_seed]]
+                for path, image in zip(paths, pixels):
+                    save_png(tmp / path.relative_to(out_dir), image)
+                listing.append(pd.DataFrame({"seed": seed, "image": list(map(str, paths)), "prompt": prompts[:n_seed]}))
+            write_csv(tmp / "seeds.csv", pd.concat(listing, ignore_index=True))
