@@ -21,6 +21,7 @@ from ldbench.settings import (
     EvaluatorSettings,
     FigureSettings,
     FinetuneSettings,
+    GenerationSeeds,
     LatentsSettings,
     PhantomSettings,
     PreprocessSettings,
@@ -68,6 +69,14 @@ def settings_of(settings_type, *wildcard_names):
         return settings_type.from_config(config, *names).to_params()
 
     return params
+
+
+def generation_seeds(wildcards):
+    """params: evaluation's generation seeds for Table 1's sets (noLD, LD), None for the others, so
+    that an evaluation edit re-runs only those sets' sampling."""
+    if wildcards.ld not in LDS:
+        return None
+    return GenerationSeeds.from_config(config).to_params()
 
 
 def figure_settings(figure):

@@ -53,6 +53,7 @@ rule synthesize_prompt_cell:
     params:
         settings=settings_of(PromptCellSynthesizeSettings, "dataset"),
         per_channel=False,
+        generation_seeds=None,
         code=code_stamp("ldbench.stages.synthesize"),
     script:
         "../workflow_scripts/synthesize.py"

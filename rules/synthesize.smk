@@ -25,7 +25,7 @@ rule synthesize:
     params:
         settings=settings_of(SynthesizeSettings, "dataset"),
         per_channel=lambda wildcards: wildcards.ld.partition("@")[2] == "channel",
-        further_seeds=lambda wildcards: wildcards.ld in LDS,
+        generation_seeds=generation_seeds,
         code=code_stamp("ldbench.stages.synthesize"),
     script:
         "../workflow_scripts/synthesize.py"

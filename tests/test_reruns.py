@@ -65,6 +65,13 @@ def test_sampling_steps_rerun_sampling_evaluation_and_tables_but_no_training(smo
     assert not {"finetune", "pretrain_base", "class_images", "encode_latents", "make_phantoms", "preprocess"} & set(jobs)
 
 
+def test_generation_seeds_rerun_table_1_sets_only(smoke_run):
+    """``evaluation`` reaches only the sampling of Table 1's sets (noLD, LD), not the 2×2's, the ablations' or any training."""
+    jobs = _scheduled(smoke_run, "evaluation:\n  seeds: 3\n")
+    assert jobs["synthesize"] == 2 * 4 * 2 and jobs["evaluate"] >= 16 and jobs["paper_tables"] == 1
+    assert not {"finetune", "drift_search", "synthesize_prompt_cell", "finetune_prompt_cell"} & set(jobs)
+
+
 def test_the_prompt_wording_reruns_every_model_and_the_ablation_only_its_cells(smoke_run):
     """``prompts`` words every fine-tuning prompt; ``prompt_ablation`` only trains the ablation's cells."""
     models = _finetuned_models(smoke_run, "prompts:\n  style: diverse\n")

@@ -445,7 +445,8 @@ class SampleSetSettings(Settings):
 
 @dataclass(frozen=True)
 class GenerationSeeds(Settings):
-    """``evaluation``: Table 1's sets are sampled again with seeds 1 … ``seeds`` − 1, ``images`` prompts each."""
+    """``evaluation``: Table 1's sets are sampled again with seeds 1 … ``seeds`` − 1, ``images`` prompts each
+    (``synthesize``'s ``generation_seeds`` param: only those sets re-run when it changes)."""
 
     seeds: int
     images: int | str  # or "train_split": the whole set
@@ -461,15 +462,7 @@ class GenerationSeeds(Settings):
 
 @dataclass(frozen=True)
 class SynthesizeSettings(SampleSetSettings):
-    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice),
-    and for Table 1's sets its further generation seeds."""
-
-    generation: GenerationSeeds
-
-    @classmethod
-    def from_config(cls, config: Mapping, dataset: str) -> SynthesizeSettings:
-        base = SampleSetSettings.from_config.__func__(SampleSetSettings, config, dataset)
-        return cls(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, generation=GenerationSeeds.from_config(config))
+    """``synthesize``: a synthetic set of ``sampling.n_images`` from training-split prompts ("train_split": one per slice)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ training set's twin (as many unique images, the same label and age/sex mix), oth
 ``sampling.n_images`` slices drawn with the config seed; each image's labels are those of the
 prompt it came from.
 
-Table 1's sets (``further_seeds``) are also sampled with generation seeds 1 … ``evaluation.seeds`` − 1:
+Table 1's sets (``generation_seeds``) are also sampled with generation seeds 1 … ``evaluation.seeds`` − 1:
 the first ``evaluation.images`` prompts again, each seed with its own initial noise, into
 ``seeds/<seed>/``; ``seeds.csv`` lists them with seed 0 (the set's own first images), so
 ``evaluate`` reports each metric as a mean ± sd over seeds. Every model draws seed s's noise from
@@ -24,7 +24,7 @@ from ..images import save_png, to_gray_uint8
 from ..models import read_metadata
 from ..sample import generate
 from ..seeds import derive_seed
-from ..settings import TRAIN_SPLIT, SynthesizeSettings
+from ..settings import TRAIN_SPLIT, GenerationSeeds, SampleSetSettings
 from ..utils import atomic_dir, write_csv
 from .common import draw_rows, inference_delta, inference_model, model_prompts, read_slices, split_rows
 
@@ -33,7 +33,7 @@ log = logging.getLogger("ldbench")
 SAMPLE_COLUMNS_DROPPED = ("image", "split", "prompt")
 
 
-def synthesis_rows(train: pd.DataFrame, settings: SynthesizeSettings) -> pd.DataFrame:
+def synthesis_rows(train: pd.DataFrame, settings: SampleSetSettings) -> pd.DataFrame:
     """The training rows whose prompts are sampled: every one, in order ("train_split": image i is the
     synthetic twin of training slice i), or ``n_images`` drawn with the seed."""
     if settings.n_images == TRAIN_SPLIT:
@@ -41,9 +41,10 @@ def synthesis_rows(train: pd.DataFrame, settings: SynthesizeSettings) -> pd.Data
     return draw_rows(train, settings.n_images, derive_seed(settings.seed, "synthesize", "prompts"))
 
 
-def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path,
-               per_channel: bool = False, further_seeds: bool = False) -> None:
-    """A sample set at the model's δ (``per_channel``: the per-channel δ its search fitted, ``drift.shape: channel``)."""
+def synthesize(settings: SampleSetSettings, model_dir: Path, slices_csv: Path, chosen_json: Path | None, out_dir: Path,
+               per_channel: bool = False, generation_seeds: GenerationSeeds | None = None) -> None:
+    """A sample set at the model's δ (``per_channel``: the per-channel δ its search fitted, ``drift.shape: channel``),
+    and with ``generation_seeds`` its further seeds."""
     delta = inference_delta(chosen_json, per_channel)
     components = inference_model(settings.performance, model_dir)
     meta = read_metadata(model_dir)
@@ -53,8 +54,8 @@ def synthesize(settings: SynthesizeSettings, model_dir: Path, slices_csv: Path, 
     sample = lambda prompts, *noise: to_gray_uint8(generate(components, prompts, delta=delta, seed=derive_seed(settings.seed, "synthesize", "noise", *noise),
                                                             **settings.sampling.kwargs()))
     images = sample(prompts)
-    n_seed = settings.generation.count(len(prompts))
-    seeds = range(1, settings.generation.seeds) if further_seeds else range(0)
+    n_seed = generation_seeds.count(len(prompts)) if generation_seeds else 0
+    seeds = range(1, generation_seeds.seeds) if generation_seeds else range(0)
     if seeds:
         log.info("generation seeds %s: %d images each", list(seeds), n_seed)
     seed_images = {seed: sample(prompts[:n_seed], "generation_seed", seed) for seed in seeds}
