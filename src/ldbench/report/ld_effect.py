@@ -27,6 +27,19 @@ def interval_verdict(low: float, high: float, subject: str = "LD") -> str:
     return f"{subject} lower" if high < 0 else f"{subject} higher" if low > 0 else "inconclusive"
 
 
+def paired_effect_columns(effect: Mapping, subject: str = "LD") -> dict:
+    """dFID / dKID / dFRD with their intervals and verdicts from a paired-effect dict (``delta_fid``, ``delta_fid_ci95``, …);
+    FRD only where the run computed it (``metrics.frd_images``)."""
+    columns = {}
+    for metric in ("fid", "kid", "frd"):
+        if f"delta_{metric}" in effect:
+            low, high = effect[f"delta_{metric}_ci95"]
+            name = metric.upper()
+            columns |= {f"d{name}": effect[f"delta_{metric}"], f"d{name}_ci_low": low, f"d{name}_ci_high": high,
+                        f"{name}_verdict": interval_verdict(low, high, subject=subject)}
+    return columns
+
+
 #: keys of :func:`paired_auc_effects` for the data-utility comparisons
 MIXED_VS_REAL, DOUBLED_VS_CONTROL = "mixed − real", "real + all synthetic − real at 2× steps"
 
@@ -62,12 +75,7 @@ def ld_effect_frame(ld_metric_files: Mapping[tuple[str, str], Path], auc_effects
             raise LdbenchError(f"{path}: its ld_effect lacks {missing}: written by an older ldbench; re-run it with `snakemake -R evaluate`")
         pairing = e["pairing"]
         row = {"dataset": dataset, "method": method_title(method), "delta_LD": metrics["delta"]}
-        for metric in ("fid", "kid", "frd"):
-            if f"delta_{metric}" not in e:
-                continue  # FRD: only where the run computed it (metrics.frd_images)
-            low, high = e[f"delta_{metric}_ci95"]
-            row |= {f"d{metric.upper()}": e[f"delta_{metric}"], f"d{metric.upper()}_ci_low": low, f"d{metric.upper()}_ci_high": high,
-                    f"{metric.upper()}_verdict": interval_verdict(low, high)}
+        row |= paired_effect_columns(e)
         for metric, stats in e.get("over_seeds", {}).items():  # delta_fid, ...: the same difference per generation seed
             row |= {f"d{metric.removeprefix('delta_').upper()}_seeds_{stat}": stats[stat] for stat in ("mean", "sd")}
         auc = auc_effects[(dataset, method)]

@@ -18,7 +18,7 @@ import pandas as pd
 from ..settings import DistanceSettings, PromptWording
 from ..stages.evaluate import load_features, paired_fid_kid, paired_frd
 from ..utils import LdbenchError
-from .ld_effect import interval_verdict
+from .ld_effect import paired_effect_columns
 from .render import write_table
 from .tables import distance_columns, fid_label, read_metrics
 
@@ -49,12 +49,7 @@ def prompt_ablation_frame(metric_files: Mapping[tuple[str, str], Path], feature_
             effect = {**paired_fid_kid(settings, real[dataset]["test"], ours["generated"], theirs["generated"], *purpose),
                       **paired_frd(settings, real[dataset].get("radiomics_test"), ours.get("radiomics_generated"),
                                    theirs.get("radiomics_generated"), *purpose)}
-            for metric in ("fid", "kid", "frd"):
-                if f"delta_{metric}" not in effect:
-                    continue  # FRD: where the run computed it
-                low, high = effect[f"delta_{metric}_ci95"]
-                row |= {f"d{metric.upper()}": effect[f"delta_{metric}"], f"d{metric.upper()}_ci_low": low,
-                        f"d{metric.upper()}_ci_high": high, f"{metric.upper()}_verdict": interval_verdict(low, high, subject="cell")}
+            row |= paired_effect_columns(effect, subject="cell")
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.get("extractor", pd.Series(dtype=str)).nunique() > 1:

@@ -33,7 +33,7 @@ from ..seeds import derive_seed
 from ..settings import DistanceSettings, EditRealismSettings
 from ..utils import LdbenchError, write_json
 from .common import read_slices, split_rows
-from .evaluate import Extractor, fid_kid, frd, paired_fid_kid, paired_frd, provenance, radiomics
+from .evaluate import Extractor, fid_kid, frd, paired_fid_kid, paired_frd, provenance, radiomics_of
 
 log = logging.getLogger("ldbench")
 
@@ -67,7 +67,7 @@ def _read_outputs(per_image_csv: Path, rule: str) -> pd.DataFrame:
 
 def _measure(settings: DistanceSettings, extractor: Extractor, paths: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     """One image set's evaluation features and, where the run computes FRD, its radiomics."""
-    return extractor(paths), radiomics(settings, set=paths.reset_index(drop=True)).get("radiomics_set")
+    return extractor(paths), radiomics_of(settings, paths)
 
 
 def _distances(settings: DistanceSettings, reference: tuple, measured: tuple, *purpose: str) -> dict:

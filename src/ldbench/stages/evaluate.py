@@ -136,11 +136,18 @@ def paired_fid_kid(settings: DistanceSettings, real: np.ndarray, a: np.ndarray, 
     return {**fid.to_dict("delta_fid"), **kid.to_dict("delta_kid"), "kid_subset_size": subset}
 
 
+def radiomics_of(settings: DistanceSettings, paths: pd.Series) -> np.ndarray | None:
+    """Raw radiomics of the first ``frd_images`` images of a set; None when FRD is off."""
+    if settings.frd_images is None:
+        return None
+    return radiomics_features(list(paths.iloc[: settings.frd_images]))
+
+
 def radiomics(settings: DistanceSettings, **sets: pd.Series) -> dict[str, np.ndarray]:
-    """``radiomics_<name>``: raw radiomics of the first ``frd_images`` images of each set; nothing when FRD is off."""
+    """``radiomics_<name>`` of each set, for a feature cache; nothing when FRD is off."""
     if settings.frd_images is None:
         return {}
-    return {f"radiomics_{name}": radiomics_features(list(paths.iloc[: settings.frd_images])) for name, paths in sets.items()}
+    return {f"radiomics_{name}": radiomics_of(settings, paths) for name, paths in sets.items()}
 
 
 def frd(settings: DistanceSettings, real: np.ndarray | None, fake: np.ndarray | None, *purpose: str) -> dict:
