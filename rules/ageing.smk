@@ -13,6 +13,7 @@ rule train_age_regressor:
         "results/logs/train_age_regressor/{dataset}.log",
     benchmark:
         "results/benchmarks/train_age_regressor/{dataset}.tsv"
+    priority: 5
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -40,6 +41,7 @@ rule ageing:
         "results/logs/ageing/{dataset}/{method}/{ld}/{encoding}.log",
     benchmark:
         "results/benchmarks/ageing/{dataset}/{method}/{ld}/{encoding}.tsv"
+    priority: 5
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -70,6 +72,7 @@ rule ageing_realism:
         "results/logs/ageing_realism/{dataset}/{method}/{ld}/{encoding}.log",
     benchmark:
         "results/benchmarks/ageing_realism/{dataset}/{method}/{ld}/{encoding}.tsv"
+    priority: 3
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: THREADS

@@ -9,6 +9,7 @@ rule pretrain_base:
         "results/logs/pretrain_base/base.log",
     benchmark:
         "results/benchmarks/pretrain_base/base.tsv"
+    priority: 9
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: max(THREADS, config["base_model"]["embedded"]["threads"])

@@ -15,6 +15,7 @@ rule train_classifier:
         "results/logs/train_classifier/{dataset}/{source}.log",
     benchmark:
         "results/benchmarks/train_classifier/{dataset}/{source}.tsv"
+    priority: 3
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS

@@ -14,6 +14,7 @@ rule counterfactual:
         "results/logs/counterfactual/{dataset}/{editor}.log",
     benchmark:
         "results/benchmarks/counterfactual/{dataset}/{editor}.tsv"
+    priority: 6
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -43,6 +44,7 @@ rule edit_realism:
         "results/logs/edit_realism/{dataset}/{editor}.log",
     benchmark:
         "results/benchmarks/edit_realism/{dataset}/{editor}.tsv"
+    priority: 5
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: THREADS

@@ -8,6 +8,7 @@ rule make_phantoms:
         "results/logs/make_phantoms/{dataset}.log",
     benchmark:
         "results/benchmarks/make_phantoms/{dataset}.tsv"
+    priority: 9
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: 1
@@ -36,6 +37,7 @@ rule preprocess:
         "results/logs/preprocess/{dataset}.log",
     benchmark:
         "results/benchmarks/preprocess/{dataset}.tsv"
+    priority: 9
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: 1

@@ -17,6 +17,7 @@ rule drift_search:
         "results/benchmarks/drift_search/{dataset}/{method}/{ld}.tsv"
     wildcard_constraints:
         ld="|".join(["noLD", *ld_variants(config)]),
+    priority: 6
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -40,6 +41,7 @@ rule base_delta_sweep:
         "results/logs/base_delta_sweep/base.log",
     benchmark:
         "results/benchmarks/base_delta_sweep/base.tsv"
+    priority: 4
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -65,6 +67,7 @@ rule trajectories:
         "results/logs/trajectories/{dataset}/{method}.log",
     benchmark:
         "results/benchmarks/trajectories/{dataset}/{method}.tsv"
+    priority: 3
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS

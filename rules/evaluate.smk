@@ -13,6 +13,7 @@ rule train_evaluator:
         "results/logs/train_evaluator/{dataset}.log",
     benchmark:
         "results/benchmarks/train_evaluator/{dataset}.tsv"
+    priority: 6
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -38,6 +39,7 @@ rule real_features:
         "results/logs/real_features/{dataset}.log",
     benchmark:
         "results/benchmarks/real_features/{dataset}.tsv"
+    priority: 6
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: THREADS
@@ -67,6 +69,7 @@ rule evaluate:
         "results/logs/evaluate/{dataset}/{method}-{ld}.log",
     benchmark:
         "results/benchmarks/evaluate/{dataset}/{method}-{ld}.tsv"
+    priority: 4
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: THREADS

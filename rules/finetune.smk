@@ -12,6 +12,7 @@ rule encode_latents:
         "results/logs/encode_latents/{dataset}.log",
     benchmark:
         "results/benchmarks/encode_latents/{dataset}.tsv"
+    priority: 8
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -37,6 +38,7 @@ rule class_images:
         "results/logs/class_images/{dataset}.log",
     benchmark:
         "results/benchmarks/class_images/{dataset}.tsv"
+    priority: 8
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -64,6 +66,7 @@ rule finetune:
         "results/logs/finetune/{dataset}/{method}/{ld}.log",
     benchmark:
         "results/benchmarks/finetune/{dataset}/{method}/{ld}.tsv"
+    priority: 7
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS

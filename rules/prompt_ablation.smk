@@ -16,6 +16,7 @@ rule finetune_prompt_cell:
         "results/logs/prompt_ablation/finetune/{dataset}/{cell}.log",
     benchmark:
         "results/benchmarks/prompt_ablation/finetune/{dataset}/{cell}.tsv"
+    priority: 6
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -43,6 +44,7 @@ rule synthesize_prompt_cell:
         "results/logs/prompt_ablation/synthesize/{dataset}/{cell}.log",
     benchmark:
         "results/benchmarks/prompt_ablation/synthesize/{dataset}/{cell}.tsv"
+    priority: 4
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
@@ -73,6 +75,7 @@ rule evaluate_prompt_cell:
         "results/logs/prompt_ablation/evaluate/{dataset}/{cell}.log",
     benchmark:
         "results/benchmarks/prompt_ablation/evaluate/{dataset}/{cell}.tsv"
+    priority: 3
     conda:
         "../envs/ldbench-cpu.yaml"
     threads: THREADS

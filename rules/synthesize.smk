@@ -15,6 +15,7 @@ rule synthesize:
         "results/logs/synthesize/{dataset}/{method}/{ld}.log",
     benchmark:
         "results/benchmarks/synthesize/{dataset}/{method}/{ld}.tsv"
+    priority: 5
     conda:
         "../envs/ldbench-gpu.yaml"
     threads: THREADS
