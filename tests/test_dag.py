@@ -1,17 +1,11 @@
 """Dry runs of the DAG: every stage is wired, the grid has the expected size."""
 
 import re
-from collections import Counter
 
 import pytest
-from workflow_helpers import prepare_workdir, snakemake
+from workflow_helpers import job_counts, prepare_workdir, snakemake
 
 WITH_LORA = "finetune:\n  methods: [basic_ft, dreambooth, textual_inversion, custom_diffusion, lora]\n"
-
-
-def _job_counts(output: str) -> Counter:
-    table = output.split("Job stats:")[1]
-    return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
 @pytest.mark.parametrize("configfile, n_methods, n_ablation, n_editors, n_channel, n_encodings, n_prompt_datasets", [
@@ -26,7 +20,7 @@ def test_default_dag_has_every_stage(tmp_path, configfile, n_methods, n_ablation
     workdir = prepare_workdir(tmp_path)
     (workdir / "with_lora.yaml").write_text(WITH_LORA)
     args = ["-n", "--workflow-profile", "none"] + (["--configfile", *configfile.split()] if configfile else [])
-    counts = _job_counts(snakemake(workdir, *args).stdout)
+    counts = job_counts(snakemake(workdir, *args).stdout)
     assert counts["make_phantoms"] == 2 and counts["preprocess"] == 2 and counts["pretrain_base"] == 1
     assert counts["encode_latents"] == 2  # once per dataset, read by its 8 fine-tunings
     assert counts["class_images"] == 2  # once per dataset, for DreamBooth's and Custom Diffusion's prior preservation
@@ -82,7 +76,7 @@ def test_workstation_profile_limits_gpus_and_resumes(tmp_path):
 def test_paper_config_uses_real_data_and_sd_weights(tmp_path):
     """configs/paper.yaml: no phantoms, no embedded pre-training; the rest of the DAG is unchanged."""
     workdir = prepare_workdir(tmp_path)
-    counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/paper.yaml").stdout)
+    counts = job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/paper.yaml").stdout)
     assert "make_phantoms" not in counts and "pretrain_base" not in counts
     assert counts["finetune"] == 18 and counts["preprocess"] == 2
 
@@ -92,11 +86,11 @@ def test_loss_target_ablation_follows_the_config(tmp_path):
     workdir = prepare_workdir(tmp_path)
     (workdir / "flipped.yaml").write_text("drift:\n  loss_target: noise\n  loss_target_ablation: [basic_ft, dreambooth]\n")
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "flipped.yaml").stdout
-    counts = _job_counts(out)
+    counts = job_counts(out)
     assert counts["finetune"] == 16 + 4 and counts["drift_search"] == 8 + 2 + 4
     assert "results/models/cxr/dreambooth/LD_drifted_noise" in out and "LD_noise" not in out
     (workdir / "none.yaml").write_text("drift:\n  loss_target_ablation: []\n")
-    counts = _job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "none.yaml").stdout)
+    counts = job_counts(snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "none.yaml").stdout)
     assert counts["finetune"] == 16 and counts["drift_search"] == 8 + 2
     (workdir / "bad.yaml").write_text("drift:\n  loss_target_ablation: [lora]\n")
     bad = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "bad.yaml", check=False)
@@ -156,7 +150,7 @@ def test_ageing_runs_per_model_and_wording_and_refuses_an_untrained_model(tmp_pa
     workdir = prepare_workdir(tmp_path)
     (workdir / "ageing.yaml").write_text("ageing: {methods: [basic_ft, custom_diffusion], encodings: [bin, word, number]}\n")
     out = snakemake(workdir, "-n", "--workflow-profile", "none", "--configfile", "configs/smoke.yaml", "ageing.yaml").stdout
-    assert _job_counts(out)["ageing"] == 2 * 2 * 3
+    assert job_counts(out)["ageing"] == 2 * 2 * 3
     for method in ("basic_ft", "custom_diffusion"):
         for encoding in ("bin", "word", "number"):
             assert f"results/ageing/brain/{method}/LD/{encoding}" in out

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +39,12 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def job_counts(output: str) -> Counter:
+    """Jobs per rule in the "Job stats" table of a (dry) run's output."""
+    table = output.split("Job stats:")[1]
+    return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
 def files_with_mtimes(*folders: Path) -> dict[Path, int]:
