@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 FRD_ON = "metrics: {frd_images: 3}  # the fewest images whose half-samples vary (an interval)\n"
 #: the jobs that compute distances between image sets (each reads metrics.*), and the reports built from them
 RERUN = Counter({"real_features": 2, "evaluate": 22, "edit_realism": 2, "ageing_realism": 2, "evaluate_prompt_cell": 4, "paper_tables": 1,
-                 "paper_counterfactual": 1, "table_prompt_ablation": 1, "fig_metric_vs_n": 1, "fig_memorisation": 1, "all": 1, "total": 38})
+                 "paper_counterfactual": 1, "table_prompt_ablation": 1, "fig_metric_vs_n": 1, "fig_memorisation": 1, "all": 1})
 
 
 def _copy_run(source, target):

@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 
 import pytest
-from workflow_helpers import REPO, SMOKE, snakemake
+from workflow_helpers import REPO, SMOKE, job_counts, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +29,7 @@ def _scheduled(workdir, *overrides: str, snakefile=None) -> Counter:
     else:
         cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir), *args]
         out = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, check=True, timeout=600).stdout
-    if "Job stats:" not in out:
-        return Counter()
-    table = out.split("Job stats:")[1].split("total")[0]
-    return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
+    return job_counts(out)
 
 
 def _finetuned_models(workdir, *overrides: str) -> set[str]:

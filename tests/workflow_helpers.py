@@ -42,8 +42,10 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800
 
 
 def job_counts(output: str) -> Counter:
-    """Jobs per rule in the "Job stats" table of a (dry) run's output."""
-    table = output.split("Job stats:")[1]
+    """Jobs per rule in the "Job stats" table of a (dry) run's output (without its total); empty when there is nothing to do."""
+    if "Job stats:" not in output:
+        return Counter()
+    table = output.split("Job stats:")[1].split("total")[0]
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)})
 
 
